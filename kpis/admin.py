@@ -1,0 +1,86 @@
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from directions.models import Direction
+from kpis.models import Actual, Kpi, OrgUnit, ReportingYear, Target
+
+
+class DirectionFilter(admin.SimpleListFilter):
+    title = _("direction")
+    parameter_name = "direction"
+
+    def lookups(self, request, model_admin):
+        return [(d.pk, str(d)) for d in Direction.objects.order_by("program", "number")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(task__goal__direction=self.value())
+        return queryset
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+    fields = ["year", "value", "value2", "raw_text"]
+    ordering = ["year"]
+
+
+@admin.register(Kpi)
+class KpiAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "short_name", "unit", "sense", "owner"]
+    list_display_links = ["code", "short_name"]
+    list_filter = [DirectionFilter, "task", "owner", "unit", "sense"]
+    list_select_related = ["owner"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["owner"]
+    fields = ["task", "position", "code", "name", "unit", "sense", "owner", "notes", "methodology"]
+    inlines = [TargetInline]
+    list_per_page = 100
+
+    @admin.display(description=_("name"), ordering="name")
+    def short_name(self, obj: Kpi) -> str:
+        return obj.name if len(obj.name) <= 120 else obj.name[:117] + "…"
+
+
+@admin.register(Target)
+class TargetAdmin(SimpleHistoryAdmin):
+    list_display = ["kpi", "year", "value", "value2", "raw_text"]
+    list_filter = ["year", "kpi__task__goal__direction"]
+    list_select_related = ["kpi"]
+    search_fields = ["kpi__code", "kpi__name"]
+
+
+@admin.register(Actual)
+class ActualAdmin(SimpleHistoryAdmin):
+    list_display = ["kpi", "year", "value", "value2", "state", "is_demo", "updated_at"]
+    list_filter = ["state", "year", "is_demo", "kpi__owner"]
+    list_select_related = ["kpi"]
+    search_fields = ["kpi__code", "kpi__name"]
+    readonly_fields = ["entered_by", "submitted_by", "submitted_at", "approved_by", "approved_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Actual]:
+        editable = Kpi.objects.editable_by(request.user)
+        return super().get_queryset(request).filter(kpi__in=editable)
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kpi_count"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["heads"]
+
+    @admin.display(description=_("KPIs"))
+    def kpi_count(self, obj: OrgUnit) -> int:
+        return obj.kpis.count()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("kpis")
+
+
+@admin.register(ReportingYear)
+class ReportingYearAdmin(SimpleHistoryAdmin):
+    list_display = ["program", "year", "is_open"]
+    list_filter = ["program", "is_open"]

@@ -1,0 +1,296 @@
+"""KPIs, their yearly targets and actual values, the units that own them, and the
+workflow values go through (draft → submitted → approved, or returned)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from directions.models import Program, Task
+
+VALUE_FIELD = {"max_digits": 14, "decimal_places": 4, "null": True, "blank": True}
+
+
+class Unit(models.TextChoices):
+    PERCENT = "percent", _("per cent (%)")
+    PERSONS = "persons", _("persons")
+    COUNT = "count", _("units (count)")
+    RATIO = "ratio", _("ratio, higher / postgraduate (%)")
+    RANK = "rank", _("place in a ranking")
+
+
+class Sense(models.TextChoices):
+    AT_LEAST = "at_least", _("at least")
+    AT_MOST = "at_most", _("at most")
+    RANK = "rank", _("rank: place within the top N")
+
+
+class OrgUnit(models.Model):
+    """A structural unit of the university (department, office) that owns KPIs."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    heads = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="headed_units",
+        blank=True,
+        verbose_name=_("heads"),
+        help_text=_(
+            "People who enter and submit this unit's values. One person may head several units."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KpiQuerySet(models.QuerySet):
+    def for_program(self, program: Program) -> KpiQuerySet:
+        return self.filter(program=program)
+
+    def editable_by(self, user) -> KpiQuerySet:
+        """The KPIs whose values `user` may write. Every write path goes through this."""
+        from kpis import roles
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if roles.is_planner(user):
+            return self.all()
+        if roles.is_department_head(user):
+            return self.filter(owner__heads=user).distinct()
+        return self.none()
+
+    def readable_by(self, user) -> KpiQuerySet:
+        """Every signed-in user may read the whole program; drafts are guarded separately."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.all()
+
+
+class Kpi(models.Model):
+    """A key performance indicator of a task, with a target for every program year."""
+
+    program = models.ForeignKey(Program, models.CASCADE, related_name="kpis", editable=False)
+    task = models.ForeignKey(Task, models.CASCADE, related_name="kpis", verbose_name=_("task"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    code = models.CharField(
+        _("code"), max_length=20, help_text=_("direction.task.position, e.g. 1.3.2")
+    )
+    name = models.TextField(_("name"))
+    unit = models.CharField(_("unit of measure"), max_length=10, choices=Unit.choices)
+    sense = models.CharField(_("sense"), max_length=10, choices=Sense.choices)
+    owner = models.ForeignKey(
+        OrgUnit,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="kpis",
+        verbose_name=_("responsible unit"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    methodology = models.TextField(_("methodology"), blank=True)
+    history = HistoricalRecords()
+
+    objects = KpiQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
+        ordering = ["program", "task__goal__direction__number", "task__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="kpi_code_unique"),
+            models.UniqueConstraint(fields=["task", "position"], name="kpi_position_unique"),
+            models.CheckConstraint(
+                condition=Q(unit="rank", sense="rank") | (~Q(unit="rank") & ~Q(sense="rank")),
+                name="kpi_rank_unit_iff_rank_sense",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name[:80]}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.program_id = self.task.goal.direction.program_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.unit == Unit.RATIO
+
+    @property
+    def is_rank(self) -> bool:
+        return self.unit == Unit.RANK
+
+
+class Target(models.Model):
+    """The planned value of a KPI for one year; null value means no target that year."""
+
+    kpi = models.ForeignKey(Kpi, models.CASCADE, related_name="targets")
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("target"), **VALUE_FIELD)
+    value2 = models.DecimalField(
+        _("second part"), **VALUE_FIELD, help_text=_("Postgraduate share of a ratio target.")
+    )
+    raw_text = models.CharField(
+        _("as written in the program"),
+        max_length=40,
+        blank=True,
+        help_text=_("The cell of table 4.2 exactly as written, e.g. 99,5/0,5 or топ-20."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["kpi", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "year"], name="target_one_per_kpi_year"),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="target_year_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(value2__isnull=True) | Q(value__isnull=False),
+                name="target_second_part_needs_first",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.code} {self.year}: {self.raw_text or self.value}"
+
+    def clean(self) -> None:
+        program = self.kpi.task.goal.direction.program
+        if not program.covers(self.year):
+            raise ValidationError(
+                {
+                    "year": _("The year must lie within the program, %(start)s–%(end)s.")
+                    % {"start": program.start_year, "end": program.end_year}
+                }
+            )
+
+    @property
+    def is_set(self) -> bool:
+        return self.value is not None
+
+
+class ReportingYear(models.Model):
+    """Whether departments may enter values for a year of a program."""
+
+    program = models.ForeignKey(Program, models.CASCADE, related_name="reporting_years")
+    year = models.PositiveSmallIntegerField(_("year"))
+    is_open = models.BooleanField(_("open for entry"), default=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("reporting year")
+        verbose_name_plural = _("reporting years")
+        ordering = ["program", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "year"], name="reporting_year_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class ActualState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    RETURNED = "returned", _("returned for revision")
+    APPROVED = "approved", _("approved")
+
+
+class ActualQuerySet(models.QuerySet):
+    def approved(self) -> ActualQuerySet:
+        return self.filter(state=ActualState.APPROVED)
+
+    def counted(self, *, include_submitted: bool = False) -> ActualQuerySet:
+        """The values dashboards count: approved, and optionally submitted ones too."""
+        states = [ActualState.APPROVED]
+        if include_submitted:
+            states.append(ActualState.SUBMITTED)
+        return self.filter(state__in=states)
+
+
+class Actual(models.Model):
+    """The university-wide value a KPI reached in a year, and where it is in the workflow."""
+
+    kpi = models.ForeignKey(Kpi, models.CASCADE, related_name="actuals")
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("actual value"), **VALUE_FIELD)
+    value2 = models.DecimalField(
+        _("second part"), **VALUE_FIELD, help_text=_("Postgraduate share of a ratio value.")
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=ActualState.choices, default=ActualState.DRAFT
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    explanation = models.TextField(
+        _("explanation"), blank=True, help_text=_("Why the target was missed.")
+    )
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    history = HistoricalRecords()
+
+    objects = ActualQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("actual value")
+        verbose_name_plural = _("actual values")
+        ordering = ["kpi", "year"]
+        permissions = [
+            ("enter_actual", _("Can enter and submit values of own unit's KPIs")),
+            ("approve_actual", _("Can approve, return and reopen values")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "year"], name="actual_one_per_kpi_year"),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="actual_year_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(value2__isnull=True) | Q(value__isnull=False),
+                name="actual_second_part_needs_first",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.code} {self.year}: {self.value}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == ActualState.APPROVED
+
+    @property
+    def has_value(self) -> bool:
+        return self.value is not None
+
+    def measured(self) -> Decimal | None:
+        """The number status rules judge: the postgraduate share for a ratio KPI."""
+        return self.value2 if self.kpi.is_ratio else self.value

@@ -1,0 +1,31 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from directions.models import Program
+from directions.selectors import current_program
+from reports.exports import program_document, program_rows, write_csv
+
+
+class Command(BaseCommand):
+    help = "Print the program with its targets and actual values as JSON or CSV."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument("--program", help="program code (default: the current program)")
+        parser.add_argument(
+            "--include-submitted",
+            action="store_true",
+            help="count submitted values too, not only approved ones",
+        )
+
+    def handle(self, *args, format: str, program: str | None, include_submitted: bool, **options):
+        chosen = Program.objects.filter(code=program).first() if program else current_program()
+        if chosen is None:
+            raise CommandError("No such program. Load one with: python manage.py load_program")
+        if format == "json":
+            document = program_document(chosen, include_submitted=include_submitted)
+            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.ending = ""  # the csv module ends its own rows
+            write_csv(program_rows(chosen, include_submitted=include_submitted), self.stdout)

@@ -1,0 +1,73 @@
+"""Shared fixtures. The real program is loaded once per test database; each test
+then runs inside a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client, override_settings
+
+from directions.loading import load_program, read_fixture
+from directions.models import Program
+from kpis.demo import setup_demo
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _ensure_program() -> Program:
+    program = Program.objects.filter(code="METU-2023-2029").first()
+    if program is None:
+        with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+            load_program(read_fixture())
+            program = Program.objects.get(code="METU-2023-2029")
+            setup_demo(program)
+    return program
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        _ensure_program()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+    # Serve static files from the source folders: tests do not run collectstatic.
+    settings.STORAGES = settings.STORAGES | {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    }
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.WHITENOISE_USE_FINDERS = True
+
+
+@pytest.fixture
+def program(db) -> Program:
+    # Transactional tests empty the tables when they finish; load again if needed.
+    return _ensure_program()
+
+
+def login(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def planner(program) -> Client:
+    return login("planner")
+
+
+@pytest.fixture
+def head(program) -> Client:
+    return login("head")
+
+
+@pytest.fixture
+def head2(program) -> Client:
+    return login("head2")
+
+
+@pytest.fixture
+def rector(program) -> Client:
+    return login("rector")

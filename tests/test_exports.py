@@ -1,0 +1,106 @@
+"""The program document (JSON) and the one-row-per-KPI-and-year CSV."""
+
+import csv
+import io
+import json
+
+from django.core.management import call_command
+
+from kpis.models import Actual, ActualState, Kpi
+from reports.exports import CSV_COLUMNS, escape_formula
+
+YEARS = [str(y) for y in range(2023, 2030)]
+
+
+def export(*args) -> str:
+    out = io.StringIO()
+    call_command("export_program", *args, stdout=out)
+    return out.getvalue()
+
+
+def all_kpis(document):
+    for direction in document["directions"]:
+        for goal in direction["goals"]:
+            for task in goal["tasks"]:
+                yield from task["kpis"]
+
+
+def test_json_document_shape(program):
+    document = json.loads(export("--format", "json"))
+    assert document["code"] == "METU-2023-2029"
+    assert [len(list(_kpis_of(d))) for d in document["directions"]] == [19, 24, 17, 10, 10]
+    kpis = {k["code"]: k for k in all_kpis(document)}
+    assert len(kpis) == 80
+    for kpi in kpis.values():
+        assert set(kpi) >= {"code", "name", "unit", "sense", "targets", "actuals"}
+        assert list(kpi["targets"]) == YEARS
+        assert list(kpi["actuals"]) == YEARS
+
+
+def _kpis_of(direction):
+    for goal in direction["goals"]:
+        for task in goal["tasks"]:
+            yield from task["kpis"]
+
+
+def test_json_types_ratio_rank_and_empty_years(program):
+    kpis = {k["code"]: k for k in all_kpis(json.loads(export()))}
+    assert kpis["1.1.2"]["targets"]["2023"] == [99.5, 0.5]
+    assert kpis["1.1.2"]["targets"]["2029"] == [96.5, 3.5]
+    assert kpis["3.1.4"]["targets"]["2026"] == 700
+    assert kpis["3.1.3"]["targets"]["2023"] is None
+    assert kpis["3.1.5"]["targets"] == dict.fromkeys(YEARS[:-1]) | {"2029": 1}
+    assert kpis["1.1.1"]["targets"]["2029"] == 4500
+    assert kpis["5.1.5"]["targets"]["2024"] == 0.2
+    assert all(v is None for v in kpis["1.1.1"]["actuals"].values())
+
+
+def test_json_counts_only_approved_actuals_unless_asked(program):
+    kpi = Kpi.objects.get(program=program, code="1.1.3")
+    Actual.objects.create(kpi=kpi, year=2023, value=61, state=ActualState.APPROVED)
+    Actual.objects.create(kpi=kpi, year=2024, value=66, state=ActualState.SUBMITTED)
+    Actual.objects.create(kpi=kpi, year=2025, value=70, state=ActualState.DRAFT)
+
+    approved = {k["code"]: k for k in all_kpis(json.loads(export()))}["1.1.3"]["actuals"]
+    assert (approved["2023"], approved["2024"], approved["2025"]) == (61, None, None)
+
+    document = json.loads(export("--include-submitted"))
+    with_submitted = {k["code"]: k for k in all_kpis(document)}["1.1.3"]["actuals"]
+    assert (with_submitted["2023"], with_submitted["2024"], with_submitted["2025"]) == (
+        61,
+        66,
+        None,
+    )
+
+
+def test_csv_one_row_per_kpi_and_year(program):
+    kpi = Kpi.objects.get(program=program, code="5.1.3")  # at most
+    Actual.objects.create(kpi=kpi, year=2023, value=7, state=ActualState.APPROVED)
+    rows = list(csv.DictReader(io.StringIO(export("--format", "csv"))))
+    assert len(rows) == 80 * 7
+    assert list(rows[0]) == CSV_COLUMNS
+    row = next(r for r in rows if r["code"] == "5.1.3" and r["year"] == "2023")
+    assert (row["target"], row["actual"], row["status"], row["achievement_pct"]) == (
+        "6",
+        "7",
+        "behind",
+        "85.7",
+    )
+    ratio = next(r for r in rows if r["code"] == "1.1.2" and r["year"] == "2025")
+    assert (ratio["target"], ratio["target_postgraduate"], ratio["target_as_written"]) == (
+        "98.5",
+        "1.5",
+        "98,5/1,5",
+    )
+    empty = next(r for r in rows if r["code"] == "2.1.3" and r["year"] == "2023")
+    assert (empty["target"], empty["target_as_written"], empty["status"]) == ("", "-", "no_target")
+
+
+def test_formula_text_is_escaped():
+    assert escape_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert escape_formula("@SUM(A1)") == "'@SUM(A1)"
+    assert escape_formula("+1+2") == "'+1+2"
+    assert escape_formula("\tx") == "'\tx"
+    assert escape_formula("-5") == "-5"  # a number stays a number
+    assert escape_formula("-") == "-"  # an empty year as the seed writes it
+    assert escape_formula("Мақсат") == "Мақсат"
