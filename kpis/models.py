@@ -214,9 +214,23 @@ class ActualState(models.TextChoices):
     APPROVED = "approved", _("approved")
 
 
+PUBLISHED_STATES = [ActualState.SUBMITTED, ActualState.APPROVED]
+
+
 class ActualQuerySet(models.QuerySet):
     def approved(self) -> ActualQuerySet:
         return self.filter(state=ActualState.APPROVED)
+
+    def visible_to(self, user) -> ActualQuerySet:
+        """Drafts and returned values belong to their unit and the planning office;
+        submitted and approved values are read by everyone signed in."""
+        from kpis import roles
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if roles.is_planner(user):
+            return self.all()
+        return self.filter(Q(state__in=PUBLISHED_STATES) | Q(kpi__owner__heads=user)).distinct()
 
     def counted(self, *, include_submitted: bool = False) -> ActualQuerySet:
         """The values dashboards count: approved, and optionally submitted ones too."""
@@ -294,3 +308,35 @@ class Actual(models.Model):
     def measured(self) -> Decimal | None:
         """The number status rules judge: the postgraduate share for a ratio KPI."""
         return self.value2 if self.kpi.is_ratio else self.value
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    """A random name: the original name is kept in the database, never on disk."""
+    import uuid
+    from pathlib import PurePath
+
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"evidence/{instance.actual.year}/{uuid.uuid4().hex}{suffix}"
+
+
+class Evidence(models.Model):
+    """A file that backs an actual value: a report, an order, a certificate."""
+
+    actual = models.ForeignKey(Actual, models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["actual", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -31,6 +31,7 @@ _VIEW_ALL = [
     "kpis.view_actual",
     "kpis.view_orgunit",
     "kpis.view_reportingyear",
+    "kpis.view_evidence",
 ]
 _PLANNER_WRITES = [
     f"{app}.{verb}_{model}"
@@ -44,7 +45,7 @@ _PLANNER_WRITES = [
             "alignment",
             "targetindicator",
         ],
-        "kpis": ["kpi", "target", "actual", "orgunit", "reportingyear"],
+        "kpis": ["kpi", "target", "actual", "orgunit", "reportingyear", "evidence"],
     }.items()
     for model in models
     for verb in ("add", "change", "delete")
@@ -92,10 +93,13 @@ def sync_role_groups(apps) -> None:
     permission_model = apps.get_model("auth", "Permission")
     for group_name, perms in ROLE_PERMISSIONS.items():
         group, _created = group_model.objects.get_or_create(name=group_name)
+        # A permission of a model that a later migration creates is skipped here;
+        # the migration that adds the model calls this function again.
         wanted = [
-            permission_model.objects.get(
+            p
+            for perm in perms
+            for p in permission_model.objects.filter(
                 content_type__app_label=perm.split(".")[0], codename=perm.split(".")[1]
             )
-            for perm in perms
         ]
         group.permissions.set(wanted)

@@ -19,4 +19,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("directions.urls")),
+    path("", include("kpis.urls")),
+    path("", include("reports.urls")),
 ]

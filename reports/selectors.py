@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Prefetch, QuerySet
 
 from directions.models import Program
 from kpis.models import Actual, ActualState, Kpi, Target
+from kpis.status import assess_values
+from kpis.values import display_value
 
 
 def counted_states(*, include_submitted: bool) -> list[str]:
@@ -33,3 +38,85 @@ def kpis_with_values(program: Program, *, include_submitted: bool = False) -> Qu
         )
         .order_by("task__goal__direction__number", "task__position", "position")
     )
+
+
+@dataclass
+class Change:
+    """One recorded change of a KPI's target or value: who, when, old → new, why."""
+
+    when: datetime
+    who: str
+    subject: str  # "target" or "value"
+    year: int
+    old: str
+    new: str
+    state: str
+    reason: str
+    history_id: int
+    revertible: bool = False
+
+
+def kpi_history(kpi: Kpi, user) -> list[Change]:
+    """Every change of the KPI's targets and of the values `user` may see, newest first."""
+    visible = Actual.objects.visible_to(user).filter(kpi=kpi).values("id")
+    target_records = Target.history.filter(kpi_id=kpi.id).select_related("history_user")
+    actual_records = (
+        Actual.history.filter(kpi_id=kpi.id, id__in=visible).select_related("history_user")
+    )
+    changes = _changes(kpi, target_records, "target", revertible=True)
+    changes += _changes(kpi, actual_records, "value", revertible=False)
+    return sorted(changes, key=lambda c: c.when, reverse=True)
+
+
+def _changes(kpi: Kpi, records, subject: str, *, revertible: bool) -> list[Change]:
+    previous: dict[int, object] = {}
+    changes = []
+    for record in records.order_by("history_date", "history_id"):
+        before = previous.get(record.id)
+        previous[record.id] = record
+        old = display_value(kpi.unit, before.value, before.value2) if before else "—"
+        new = display_value(kpi.unit, record.value, record.value2)
+        state = getattr(record, "state", "")
+        if before is not None and old == new and getattr(before, "state", "") == state:
+            if not record.history_change_reason:
+                continue  # a save that changed only bookkeeping
+        user = record.history_user
+        changes.append(
+            Change(
+                when=record.history_date,
+                who=(user.get_full_name() or user.username) if user else "—",
+                subject=subject,
+                year=record.year,
+                old=old,
+                new=new,
+                state=state,
+                reason=record.history_change_reason or "",
+                history_id=record.history_id,
+                revertible=revertible and before is not None and record.history_type == "~",
+            )
+        )
+    return changes
+
+
+def kpi_page(kpi: Kpi, user, program: Program) -> dict:
+    """Targets, visible values and evidence of one KPI, year by year."""
+    targets = {t.year: t for t in kpi.targets.all()}
+    actuals = {
+        a.year: a
+        for a in Actual.objects.visible_to(user)
+        .filter(kpi=kpi)
+        .select_related("submitted_by", "approved_by")
+        .prefetch_related("evidence")
+    }
+    years = []
+    for year in program.years:
+        actual = actuals.get(year)
+        counted = actual if actual and actual.state == ActualState.APPROVED else None
+        assessment = assess_values(
+            kpi.unit, kpi.sense,
+            (targets[year].value, targets[year].value2) if year in targets else None,
+            (counted.value, counted.value2) if counted and counted.value is not None else None,
+        )
+        years.append({"year": year, "target": targets.get(year), "actual": actual,
+                      "assessment": assessment})
+    return {"years": years}

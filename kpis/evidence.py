@@ -1,0 +1,80 @@
+"""Checks on uploaded evidence files: type by content (not by name) and size."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+ALLOWED = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+OFFICE_MARKERS = {
+    ".docx": "word/document.xml",
+    ".xlsx": "xl/workbook.xml",
+}
+# An office file that unpacks to more than this is treated as a zip bomb.
+MAX_UNPACKED = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    content_type: str
+    extension: str
+
+
+def max_evidence_size() -> int:
+    return getattr(settings, "EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def check_evidence(upload: UploadedFile) -> CheckedFile:
+    """The file's real type, or ValidationError saying why it is refused."""
+    limit = max_evidence_size()
+    if upload.size > limit:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(mb)s MB.")
+            % {"name": upload.name, "mb": limit // (1024 * 1024)},
+            code="too_big",
+        )
+    if upload.size == 0:
+        raise ValidationError(_("“%(name)s” is empty.") % {"name": upload.name}, code="empty")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind else None
+    if mime == "application/zip" or (mime and mime in ALLOWED and ALLOWED[mime] in OFFICE_MARKERS):
+        mime = _office_type(upload)
+    if mime not in ALLOWED:
+        raise ValidationError(
+            _("“%(name)s” is not a PDF, XLSX, DOCX, PNG or JPEG file.") % {"name": upload.name},
+            code="bad_type",
+        )
+    return CheckedFile(mime, ALLOWED[mime])
+
+
+def _office_type(upload: UploadedFile) -> str | None:
+    """The office type of a zip, or None when it is not a plain, safe DOCX or XLSX."""
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return None
+    finally:
+        upload.seek(0)
+    if unpacked > MAX_UNPACKED or any(name.endswith("vbaProject.bin") for name in names):
+        return None
+    for mime, extension in ALLOWED.items():
+        if OFFICE_MARKERS.get(extension) in names:
+            return mime
+    return None

@@ -1,0 +1,108 @@
+"""Forms that read what people type: numbers with a decimal comma, reasons, files."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from kpis.models import Kpi, OrgUnit
+from kpis.services import Entry
+from kpis.validation import read_number
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class NumberField(forms.CharField):
+    """A decimal typed with a comma or a point; checked further by the KPI's unit."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        return read_number(super().to_python(value))
+
+
+class EntryForm(forms.Form):
+    """One KPI's row on the entry page."""
+
+    value = NumberField(label=_("Value"))
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    explanation = forms.CharField(
+        label=_("Why the target was missed"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    evidence = MultipleFileField(label=_("Evidence"), required=False)
+    submit = forms.BooleanField(label=_("Submit"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, kpi: Kpi, **kwargs):
+        self.kpi = kpi
+        super().__init__(*args, **kwargs)
+        if kpi.is_ratio:
+            self.fields["value"].label = _("Higher education, %")
+            self.fields["value2"] = NumberField(label=_("Postgraduate, %"))
+        self.fields["evidence"].widget.attrs["accept"] = ".pdf,.xlsx,.docx,.png,.jpg,.jpeg"
+
+    def to_entry(self, action: str) -> Entry:
+        """`action` is the button pressed: save (a draft), submit_selected or submit_all."""
+        data = self.cleaned_data
+        has_value = data.get("value") is not None
+        submit = (action == "submit_selected" and bool(data.get("submit"))) or (
+            action == "submit_all" and has_value
+        )
+        return Entry(
+            kpi=self.kpi,
+            value=data.get("value"),
+            value2=data.get("value2"),
+            comment=data.get("comment", ""),
+            explanation=data.get("explanation", ""),
+            seen_version=data["version"],
+            submit=submit,
+            files=data.get("evidence") or [],
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("Give a reason."))
+        return reason
+
+
+class TargetChangeForm(forms.Form):
+    value = NumberField(label=_("New target"))
+    value2 = NumberField(label=_("Postgraduate, %"))
+    reason = forms.CharField(label=_("Reason for the change"), max_length=2000)
+
+
+class AssignUnitForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label=_("Responsible unit"), queryset=OrgUnit.objects.all(), required=False,
+        empty_label=_("— nobody (unassign) —"),
+    )

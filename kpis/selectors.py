@@ -1,0 +1,144 @@
+"""Querysets the entry, review and progress pages need, built in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from directions.models import Program
+from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, Target
+
+
+@dataclass
+class EntryRow:
+    kpi: Kpi
+    target: Target | None
+    previous: Actual | None  # last year's value, as far as the user may see it
+    actual: Actual | None
+
+    @property
+    def version(self) -> int:
+        return self.actual.version if self.actual else 0
+
+    @property
+    def state(self) -> str:
+        return self.actual.state if self.actual else "missing"
+
+
+def units_for(user, program: Program) -> QuerySet[OrgUnit]:
+    """The units whose KPIs `user` may enter: the ones they head, or all for the planning office."""
+    editable = Kpi.objects.editable_by(user).filter(program=program)
+    return OrgUnit.objects.filter(kpis__in=editable).distinct().order_by("name")
+
+
+def entry_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -> list[EntryRow]:
+    """The KPIs `user` may enter for `year`, each with its target, last year's value and
+    this year's value and evidence. A fixed number of queries whatever the number of rows."""
+    kpis = (
+        Kpi.objects.editable_by(user)
+        .filter(program=program)
+        .select_related("owner", "task__goal__direction")
+        .prefetch_related(
+            Prefetch("targets", queryset=Target.objects.filter(year=year)),
+            Prefetch(
+                "actuals",
+                queryset=Actual.objects.visible_to(user)
+                .filter(year__in=[year, year - 1])
+                .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("id"))),
+            ),
+        )
+        .order_by("task__goal__direction__number", "task__position", "position")
+    )
+    if unit is not None:
+        kpis = kpis.filter(owner=unit)
+    rows = []
+    for kpi in kpis:
+        by_year = {a.year: a for a in kpi.actuals.all()}
+        target = next(iter(kpi.targets.all()), None)
+        rows.append(EntryRow(kpi, target, by_year.get(year - 1), by_year.get(year)))
+    return rows
+
+
+def review_queue(
+    program: Program, *, state: str = ActualState.SUBMITTED, year: int | None = None,
+    unit: OrgUnit | None = None,
+) -> QuerySet[Actual]:
+    """Values waiting for (or past) the planning office's review, oldest submission first."""
+    queryset = (
+        Actual.objects.filter(kpi__program=program, state=state)
+        .select_related("kpi__owner", "submitted_by", "approved_by")
+        .prefetch_related(
+            "evidence",
+            Prefetch("kpi__targets", queryset=Target.objects.order_by("year")),
+            Prefetch("kpi__actuals", queryset=Actual.objects.order_by("year")),
+        )
+        .order_by("submitted_at", "kpi__task__goal__direction__number", "kpi__task__position",
+                  "kpi__position")
+    )
+    if year:
+        queryset = queryset.filter(year=year)
+    if unit:
+        queryset = queryset.filter(kpi__owner=unit)
+    return queryset
+
+
+@dataclass
+class UnitProgress:
+    unit: OrgUnit | None
+    total: int
+    draft: int
+    submitted: int
+    returned: int
+    approved: int
+
+    @property
+    def missing(self) -> int:
+        return self.total - self.draft - self.submitted - self.returned - self.approved
+
+    @property
+    def owed(self) -> int:
+        """KPIs the unit has not yet submitted: missing, drafts and returned ones."""
+        return self.missing + self.draft + self.returned
+
+
+def _state_count(state: str, year: int, prefix: str = "kpis__") -> Count:
+    return Count(
+        f"{prefix}actuals",
+        filter=Q(**{f"{prefix}actuals__year": year, f"{prefix}actuals__state": state}),
+    )
+
+
+def progress_by_unit(program: Program, year: int) -> list[UnitProgress]:
+    """For each unit: how many of its KPIs are missing, draft, submitted, returned, approved."""
+    in_program = Q(kpis__program=program)
+    units = (
+        OrgUnit.objects.annotate(
+            total=Count("kpis", filter=in_program, distinct=True),
+            **{s: _state_count(s, year) for s in ActualState.values},
+        )
+        .filter(total__gt=0)
+        .order_by("name")
+    )
+    result = [
+        UnitProgress(u, u.total, u.draft, u.submitted, u.returned, u.approved) for u in units
+    ]
+    unassigned = Kpi.objects.filter(program=program, owner__isnull=True).aggregate(
+        total=Count("id", distinct=True),
+        **{s: _state_count(s, year, prefix="") for s in ActualState.values},
+    )
+    if unassigned["total"]:
+        result.append(UnitProgress(None, **unassigned))
+    return result
+
+
+def owed_kpis(program: Program, year: int, unit: OrgUnit) -> QuerySet[Kpi]:
+    """The unit's KPIs with no submitted or approved value for `year`."""
+    done = Actual.objects.filter(
+        year=year, state__in=[ActualState.SUBMITTED, ActualState.APPROVED]
+    ).values("kpi_id")
+    return (
+        Kpi.objects.filter(program=program, owner=unit)
+        .exclude(id__in=done)
+        .order_by("task__goal__direction__number", "task__position", "position")
+    )

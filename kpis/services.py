@@ -1,0 +1,315 @@
+"""The workflow of actual values and targets. Every write goes through here, whether it
+comes from a page, the admin or an import:
+
+    (none) → draft → submitted → approved (locked)
+                  ↖ returned ↙        ↘ reopened → returned
+
+Each function checks who may do it, locks the rows it changes and refuses a save made
+over a newer version (two people saving the same value: the second is refused)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from directions.models import Program
+from kpis import roles
+from kpis.evidence import check_evidence
+from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from kpis.status import Status, assess_values
+from kpis.validation import check_value
+
+EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
+
+
+class WorkflowError(Exception):
+    """An action that cannot be done now; the message is for the user."""
+
+
+class EntryErrors(WorkflowError):
+    """Some rows of an entry are invalid; nothing was saved."""
+
+    def __init__(self, errors: dict[int, list[str]]):
+        self.errors = errors
+        super().__init__(_("Nothing was saved: correct the rows marked in red."))
+
+
+@dataclass
+class Entry:
+    """What a department head typed for one KPI in one year."""
+
+    kpi: Kpi
+    value: Decimal | None = None
+    value2: Decimal | None = None
+    comment: str = ""
+    explanation: str = ""
+    seen_version: int | None = None  # the version shown to the user; 0 when none existed
+    submit: bool = False
+    files: list[UploadedFile] = field(default_factory=list)
+
+
+def conflict_message(actual: Actual) -> str:
+    who = actual.history.first().history_user if actual.history.exists() else None
+    return _(
+        "Someone else (%(who)s) saved this value at %(when)s after you opened the page. "
+        "Your change was not saved; reload the page to see theirs."
+    ) % {
+        "who": (who.get_full_name() or who.username) if who else "?",
+        "when": timezone.localtime(actual.updated_at).strftime("%H:%M"),
+    }
+
+
+def year_is_open(program: Program, year: int) -> bool:
+    return ReportingYear.objects.filter(program=program, year=year, is_open=True).exists()
+
+
+def latest_open_year(program: Program) -> int | None:
+    row = ReportingYear.objects.filter(program=program, is_open=True).order_by("-year").first()
+    return row.year if row else None
+
+
+def target_of(kpi: Kpi, year: int) -> Target | None:
+    return next((t for t in kpi.targets.all() if t.year == year), None)
+
+
+def misses_target(kpi: Kpi, year: int, value, value2) -> bool:
+    target = target_of(kpi, year)
+    if target is None or target.value is None:
+        return False
+    assessment = assess_values(kpi.unit, kpi.sense, (target.value, target.value2), (value, value2))
+    return assessment.status in (Status.CLOSE, Status.BEHIND)
+
+
+@transaction.atomic
+def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> list[Actual]:
+    """Save what was typed, as drafts or submitted; all rows or none."""
+    if not roles.is_planner(user) and not year_is_open(program, year):
+        raise WorkflowError(_("%(year)s is closed for entry.") % {"year": year})
+    kpi_ids = [entry.kpi.id for entry in entries]
+    allowed = set(Kpi.objects.editable_by(user).filter(id__in=kpi_ids).values_list("id", flat=True))
+    if allowed != set(kpi_ids):
+        raise PermissionDenied(_("You may not enter values for some of these KPIs."))
+    current = {
+        a.kpi_id: a
+        for a in Actual.objects.select_for_update().filter(kpi_id__in=kpi_ids, year=year)
+    }
+    errors = {}
+    for entry in entries:
+        problems = _entry_problems(entry, current.get(entry.kpi.id), year)
+        if problems:
+            errors[entry.kpi.id] = problems
+    if errors:
+        raise EntryErrors(errors)
+    saved = []
+    for entry in entries:
+        actual = _write_entry(user, entry, current.get(entry.kpi.id), year)
+        if actual is not None:
+            saved.append(actual)
+    return saved
+
+
+def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]:
+    problems = []
+    version = actual.version if actual else 0
+    if entry.seen_version is not None and entry.seen_version != version:
+        return [conflict_message(actual) if actual else _("This value was deleted meanwhile.")]
+    if actual and actual.state not in EDITABLE_STATES:
+        return [_("This value is %(state)s and can no longer be changed here.")
+                % {"state": actual.get_state_display()}]
+    try:
+        check_value(entry.kpi.unit, entry.value, entry.value2)
+    except ValidationError as exc:
+        problems.extend(exc.messages)
+    if entry.submit and entry.value is None:
+        problems.append(_("Enter a value before submitting it."))
+    if (
+        entry.submit
+        and not problems
+        and not entry.explanation.strip()
+        and misses_target(entry.kpi, year, entry.value, entry.value2)
+    ):
+        problems.append(_("This value misses its target: explain why before submitting."))
+    for upload in entry.files:
+        try:
+            check_evidence(upload)
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    return problems
+
+
+def _write_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual | None:
+    values = {
+        "value": entry.value,
+        "value2": entry.value2,
+        "comment": entry.comment.strip(),
+        "explanation": entry.explanation.strip(),
+    }
+    if actual is None:
+        if entry.value is None and not entry.comment.strip() and not entry.files and not entry.submit:
+            return None  # an untouched empty row
+        actual = Actual(kpi=entry.kpi, year=year, version=0)
+    changed = actual.pk is None or any(getattr(actual, k) != v for k, v in values.items())
+    if not (changed or entry.submit or entry.files):
+        return actual
+    for name, value in values.items():
+        setattr(actual, name, value)
+    actual.entered_by = user
+    if entry.submit:
+        actual.state = ActualState.SUBMITTED
+        actual.submitted_by, actual.submitted_at = user, timezone.now()
+        reason = _("Submitted")
+    else:
+        reason = _("Saved as draft")
+    _save(actual, user, reason)
+    for upload in entry.files:
+        attach_evidence(actual=actual, user=user, upload=upload)
+    return actual
+
+
+def attach_evidence(*, actual: Actual, user, upload: UploadedFile) -> Evidence:
+    checked = check_evidence(upload)
+    evidence = Evidence(
+        actual=actual,
+        original_name=upload.name[:255],
+        content_type=checked.content_type,
+        size=upload.size,
+        uploaded_by=user,
+    )
+    evidence.file.save(f"upload{checked.extension}", upload, save=False)
+    evidence._history_user = user
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def delete_evidence(*, user, evidence: Evidence) -> None:
+    actual = _lock(evidence.actual, None)
+    if not Kpi.objects.editable_by(user).filter(pk=actual.kpi_id).exists():
+        raise PermissionDenied
+    if actual.state not in EDITABLE_STATES:
+        raise WorkflowError(_("Evidence of a submitted or approved value cannot be removed."))
+    evidence._history_user = user
+    evidence.file.delete(save=False)
+    evidence.delete()
+
+
+@transaction.atomic
+def approve(*, user, actual: Actual, seen_version: int | None = None) -> Actual:
+    _require_planner(user)
+    actual = _lock(actual, seen_version)
+    if actual.state != ActualState.SUBMITTED:
+        raise WorkflowError(_("Only a submitted value can be approved."))
+    actual.state = ActualState.APPROVED
+    actual.approved_by, actual.approved_at = user, timezone.now()
+    actual.return_reason = ""
+    _save(actual, user, _("Approved"))
+    return actual
+
+
+@transaction.atomic
+def return_for_revision(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
+    _require_planner(user)
+    reason = _require_reason(reason)
+    actual = _lock(actual, seen_version)
+    if actual.state != ActualState.SUBMITTED:
+        raise WorkflowError(_("Only a submitted value can be returned."))
+    actual.state = ActualState.RETURNED
+    actual.return_reason = reason
+    _save(actual, user, _("Returned: %(reason)s") % {"reason": reason})
+    return actual
+
+
+@transaction.atomic
+def reopen(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
+    _require_planner(user)
+    reason = _require_reason(reason)
+    actual = _lock(actual, seen_version)
+    if actual.state != ActualState.APPROVED:
+        raise WorkflowError(_("Only an approved value can be reopened."))
+    actual.state = ActualState.RETURNED
+    actual.return_reason = reason
+    actual.approved_by, actual.approved_at = None, None
+    _save(actual, user, _("Reopened: %(reason)s") % {"reason": reason})
+    return actual
+
+
+@transaction.atomic
+def set_year_open(*, user, program: Program, year: int, is_open: bool) -> ReportingYear:
+    _require_planner(user)
+    if not program.covers(year):
+        raise WorkflowError(_("%(year)s is not a year of the program.") % {"year": year})
+    row, _created = ReportingYear.objects.select_for_update().get_or_create(
+        program=program, year=year
+    )
+    row.is_open = is_open
+    row.changed_by, row.changed_at = user, timezone.now()
+    row._history_user = user
+    row._change_reason = _("Opened for entry") if is_open else _("Closed for entry")
+    row.save()
+    return row
+
+
+@transaction.atomic
+def change_target(
+    *, user, target: Target, value: Decimal | None, value2: Decimal | None, reason: str
+) -> Target:
+    """Change a yearly target; the planning office must say why."""
+    _require_planner(user)
+    reason = _require_reason(reason)
+    target = Target.objects.select_for_update().get(pk=target.pk)
+    check_value(target.kpi.unit, value, value2)
+    target.value, target.value2 = value, value2
+    target.raw_text = ""  # no longer what the program document wrote
+    target._history_user = user
+    target._change_reason = reason
+    target.save()
+    return target
+
+
+@transaction.atomic
+def revert_target_change(*, user, record) -> Target:
+    """Undo one recorded target change by restoring the values before it."""
+    _require_planner(user)
+    previous = record.prev_record
+    if previous is None:
+        raise WorkflowError(_("This is the first version of the target; there is nothing to revert to."))
+    target = Target.objects.select_for_update().get(pk=record.id)
+    target.value, target.value2, target.raw_text = previous.value, previous.value2, previous.raw_text
+    target._history_user = user
+    target._change_reason = _("Reverted the change of %(when)s") % {
+        "when": timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+    }
+    target.save()
+    return target
+
+
+def _require_planner(user) -> None:
+    if not roles.is_planner(user):
+        raise PermissionDenied(_("Only the planning office may do this."))
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Give a reason: the department and the history will show it."))
+    return reason
+
+
+def _lock(actual: Actual, seen_version: int | None) -> Actual:
+    locked = Actual.objects.select_for_update().get(pk=actual.pk)
+    if seen_version is not None and locked.version != seen_version:
+        raise WorkflowError(conflict_message(locked))
+    return locked
+
+
+def _save(actual: Actual, user, reason: str) -> None:
+    actual.version += 1
+    actual._history_user = user
+    actual._change_reason = reason
+    actual.save()

@@ -1,0 +1,302 @@
+"""Pages of the data-entry workflow: entry, review, progress, evidence, targets."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from directions.models import Program
+from directions.selectors import current_program
+from kpis import roles, selectors, services
+from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
+from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
+
+
+def _program_or_404() -> Program:
+    program = current_program()
+    if program is None:
+        raise Http404(_("No program is loaded."))
+    return program
+
+
+def _year(request: HttpRequest, program: Program, default: int | None) -> int:
+    try:
+        year = int(request.GET.get("year") or default or program.start_year)
+    except ValueError:
+        year = default or program.start_year
+    return year if program.covers(year) else (default or program.start_year)
+
+
+def _require_planner(user) -> None:
+    if not roles.is_planner(user):
+        raise PermissionDenied
+
+
+def entry(request: HttpRequest) -> HttpResponse:
+    """"My KPIs": a department head enters the year's values of their units' KPIs."""
+    program = _program_or_404()
+    if not request.user.has_perm("kpis.enter_actual"):
+        raise PermissionDenied
+    units = selectors.units_for(request.user, program)
+    unit = units.filter(code=request.GET.get("unit")).first() if request.GET.get("unit") else None
+    year = _year(request, program, services.latest_open_year(program))
+    year_open = services.year_is_open(program, year)
+    rows = selectors.entry_rows(request.user, program, year, unit)
+    editable = year_open or roles.is_planner(request.user)
+    for row in rows:
+        row.form = None
+        if editable and row.state in ("missing", *services.EDITABLE_STATES):
+            row.form = EntryForm(
+                request.POST or None,
+                request.FILES or None,
+                kpi=row.kpi,
+                prefix=f"k{row.kpi.id}",
+                initial=_initial(row),
+            )
+    if request.method == "POST":
+        if _save_entry_forms(request, program, year, rows):
+            return redirect(request.get_full_path())
+    ctx = {
+        "program": program,
+        "year": year,
+        "years": ReportingYear.objects.filter(program=program).order_by("year"),
+        "year_open": year_open,
+        "units": units,
+        "unit": unit,
+        "rows": rows,
+        "counts": _entry_counts(rows),
+    }
+    return render(request, "kpis/entry.html", ctx)
+
+
+def _initial(row: selectors.EntryRow) -> dict:
+    actual = row.actual
+    if actual is None:
+        return {"version": 0}
+    from kpis.values import plain
+
+    return {
+        "value": plain(actual.value).replace(".", ","),
+        "value2": plain(actual.value2).replace(".", ","),
+        "comment": actual.comment,
+        "explanation": actual.explanation,
+        "version": actual.version,
+    }
+
+
+def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows) -> bool:
+    forms = [row.form for row in rows if row.form is not None]
+    if not all(form.is_valid() for form in forms):
+        messages.error(request, _("Nothing was saved: correct the rows marked in red."))
+        return False
+    entries = [form.to_entry(request.POST.get("action", "save")) for form in forms]
+    try:
+        saved = services.save_entries(user=request.user, program=program, year=year, entries=entries)
+    except services.EntryErrors as exc:
+        by_kpi = {form.kpi.id: form for form in forms}
+        for kpi_id, problems in exc.errors.items():
+            for problem in problems:
+                by_kpi[kpi_id].add_error(None, problem)
+        messages.error(request, str(exc))
+        return False
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+        return False
+    submitted = sum(1 for a in saved if a.state == ActualState.SUBMITTED)
+    if submitted:
+        messages.success(
+            request, _("%(n)s values submitted to the planning office.") % {"n": submitted}
+        )
+    else:
+        messages.success(request, _("Saved as draft. Nothing is sent until you submit."))
+    return True
+
+
+def _entry_counts(rows) -> dict:
+    counts = {"total": len(rows), "missing": 0}
+    for row in rows:
+        counts[row.state] = counts.get(row.state, 0) + 1
+    return counts
+
+
+def review(request: HttpRequest) -> HttpResponse:
+    """The planning office's queue of submitted values (and the approved and returned ones)."""
+    _require_planner(request.user)
+    program = _program_or_404()
+    state = request.GET.get("state") or ActualState.SUBMITTED
+    if state not in ActualState.values:
+        state = ActualState.SUBMITTED
+    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else None
+    unit = OrgUnit.objects.filter(code=request.GET.get("unit")).first()
+    actuals = list(selectors.review_queue(program, state=state, year=year, unit=unit))
+    for actual in actuals:
+        by_year = {a.year: a for a in actual.kpi.actuals.all()}
+        actual.previous = by_year.get(actual.year - 1)
+        actual.target = next((t for t in actual.kpi.targets.all() if t.year == actual.year), None)
+    ctx = {
+        "program": program,
+        "actuals": actuals,
+        "state": state,
+        "states": ActualState,
+        "year": year,
+        "unit": unit,
+        "units": OrgUnit.objects.order_by("name"),
+    }
+    return render(request, "kpis/review.html", ctx)
+
+
+@require_POST
+def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    _require_planner(request.user)
+    actual = get_object_or_404(Actual, pk=pk)
+    form = ReasonForm(request.POST)
+    version = int(request.POST["version"]) if request.POST.get("version", "").isdigit() else None
+    try:
+        if action == "approve":
+            services.approve(user=request.user, actual=actual, seen_version=version)
+            messages.success(request, _("%(code)s %(year)s approved and locked.") % _ids(actual))
+        elif not form.is_valid():
+            messages.error(request, _("Give a reason: the department and the history will show it."))
+        elif action == "return":
+            services.return_for_revision(
+                user=request.user, actual=actual, reason=form.cleaned_data["reason"], seen_version=version
+            )
+            messages.success(request, _("%(code)s %(year)s returned for revision.") % _ids(actual))
+        elif action == "reopen":
+            services.reopen(
+                user=request.user, actual=actual, reason=form.cleaned_data["reason"], seen_version=version
+            )
+            messages.success(request, _("%(code)s %(year)s reopened for the department.") % _ids(actual))
+        else:
+            raise Http404
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    return redirect(request.POST.get("next") or "review")
+
+
+def _ids(actual: Actual) -> dict:
+    return {"code": actual.kpi.code, "year": actual.year}
+
+
+@require_POST
+def approve_selected(request: HttpRequest) -> HttpResponse:
+    _require_planner(request.user)
+    ids = [int(i) for i in request.POST.getlist("selected") if i.isdigit()]
+    if not ids:
+        messages.warning(request, _("Select the values to approve first."))
+        return redirect(request.POST.get("next") or "review")
+    try:
+        with transaction.atomic():
+            for actual in Actual.objects.filter(pk__in=ids):
+                version = request.POST.get(f"version-{actual.pk}")
+                services.approve(
+                    user=request.user, actual=actual,
+                    seen_version=int(version) if version and version.isdigit() else None,
+                )
+    except services.WorkflowError as exc:
+        messages.error(request, _("Nothing was approved: %(error)s") % {"error": exc})
+    else:
+        messages.success(request, _("%(n)s values approved and locked.") % {"n": len(ids)})
+    return redirect(request.POST.get("next") or "review")
+
+
+def progress(request: HttpRequest) -> HttpResponse:
+    """Entry progress by unit for a year, and opening or closing years for entry."""
+    _require_planner(request.user)
+    program = _program_or_404()
+    year = _year(request, program, services.latest_open_year(program))
+    ctx = {
+        "program": program,
+        "year": year,
+        "rows": selectors.progress_by_unit(program, year),
+        "years": ReportingYear.objects.filter(program=program).order_by("year"),
+    }
+    return render(request, "kpis/progress.html", ctx)
+
+
+@require_POST
+def set_year(request: HttpRequest, year: int, state: str) -> HttpResponse:
+    _require_planner(request.user)
+    program = _program_or_404()
+    try:
+        services.set_year_open(user=request.user, program=program, year=year, is_open=state == "open")
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        if state == "open":
+            messages.success(request, _("%(year)s is open for entry.") % {"year": year})
+        else:
+            messages.success(request, _("%(year)s is closed for entry.") % {"year": year})
+    return redirect(f"{_url('progress')}?year={year}")
+
+
+def _url(name: str) -> str:
+    from django.urls import reverse
+
+    return reverse(name)
+
+
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = get_object_or_404(Evidence.objects.select_related("actual"), pk=pk)
+    if not Actual.objects.visible_to(request.user).filter(pk=evidence.actual_id).exists():
+        raise Http404  # do not even confirm that the file exists
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing from storage.")) from None
+    return FileResponse(
+        handle, as_attachment=True, filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+@require_POST
+def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_object_or_404(Evidence.objects.select_related("actual__kpi"), pk=pk)
+    if not Kpi.objects.editable_by(request.user).filter(pk=evidence.actual.kpi_id).exists():
+        raise Http404
+    try:
+        services.delete_evidence(user=request.user, evidence=evidence)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("“%(name)s” removed.") % {"name": evidence.original_name})
+    return redirect(request.POST.get("next") or "entry")
+
+
+@require_POST
+def target_change(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_planner(request.user)
+    target = get_object_or_404(Target.objects.select_related("kpi"), pk=pk)
+    form = TargetChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_target(
+                user=request.user, target=target, value=form.cleaned_data["value"],
+                value2=form.cleaned_data.get("value2"), reason=form.cleaned_data["reason"],
+            )
+        except (services.WorkflowError, services.ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Target %(year)s changed.") % {"year": target.year})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("kpi_detail", code=target.kpi.code)
+
+
+@require_POST
+def target_revert(request: HttpRequest, history_id: int) -> HttpResponse:
+    _require_planner(request.user)
+    record = get_object_or_404(Target.history.model, history_id=history_id)
+    try:
+        target = services.revert_target_change(user=request.user, record=record)
+    except services.WorkflowError as exc:
+        messages.error(request, str(exc))
+        return redirect("program")
+    messages.success(request, _("Target %(year)s restored.") % {"year": target.year})
+    return redirect("kpi_detail", code=target.kpi.code)
