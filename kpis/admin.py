@@ -1,11 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from directions.models import Direction
-from kpis.models import Actual, Kpi, OrgUnit, ReportingYear, Target
+from kpis.forms import AssignUnitForm
+from kpis.models import Actual, Evidence, Kpi, OrgUnit, ReportingYear, Target
 
 
 class DirectionFilter(admin.SimpleListFilter):
@@ -39,6 +41,33 @@ class KpiAdmin(SimpleHistoryAdmin):
     fields = ["task", "position", "code", "name", "unit", "sense", "owner", "notes", "methodology"]
     inlines = [TargetInline]
     list_per_page = 100
+    actions = ["assign_to_unit"]
+
+    @admin.action(description=_("Assign selected KPIs to a unit"))
+    def assign_to_unit(self, request: HttpRequest, queryset: QuerySet[Kpi]) -> HttpResponse | None:
+        form = AssignUnitForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            unit = form.cleaned_data["unit"]
+            for kpi in queryset:
+                kpi.owner = unit
+                kpi._change_reason = "Assigned in bulk"
+                kpi.save()
+            self.message_user(
+                request,
+                _("%(n)s KPIs assigned to %(unit)s.")
+                % {"n": queryset.count(), "unit": unit or _("nobody")},
+                messages.SUCCESS,
+            )
+            return None
+        ctx = {
+            **self.admin_site.each_context(request),
+            "title": _("Assign KPIs to a unit"),
+            "kpis": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return render(request, "admin/kpis/assign_unit.html", ctx)
 
     @admin.display(description=_("name"), ordering="name")
     def short_name(self, obj: Kpi) -> str:
@@ -84,3 +113,18 @@ class OrgUnitAdmin(admin.ModelAdmin):
 class ReportingYearAdmin(SimpleHistoryAdmin):
     list_display = ["program", "year", "is_open"]
     list_filter = ["program", "is_open"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(SimpleHistoryAdmin):
+    list_display = ["original_name", "actual", "content_type", "size", "uploaded_by", "uploaded_at"]
+    list_select_related = ["actual__kpi", "uploaded_by"]
+    search_fields = ["original_name", "actual__kpi__code"]
+    readonly_fields = [
+        "file",
+        "original_name",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+    ]

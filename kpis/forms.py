@@ -43,7 +43,10 @@ class EntryForm(forms.Form):
 
     value = NumberField(label=_("Value"))
     comment = forms.CharField(
-        label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     explanation = forms.CharField(
         label=_("Why the target was missed"),
@@ -103,6 +106,8 @@ class TargetChangeForm(forms.Form):
 
 class AssignUnitForm(forms.Form):
     unit = forms.ModelChoiceField(
-        label=_("Responsible unit"), queryset=OrgUnit.objects.all(), required=False,
+        label=_("Responsible unit"),
+        queryset=OrgUnit.objects.all(),
+        required=False,
         empty_label=_("— nobody (unassign) —"),
     )

@@ -61,7 +61,10 @@ def entry_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -
 
 
 def review_queue(
-    program: Program, *, state: str = ActualState.SUBMITTED, year: int | None = None,
+    program: Program,
+    *,
+    state: str = ActualState.SUBMITTED,
+    year: int | None = None,
     unit: OrgUnit | None = None,
 ) -> QuerySet[Actual]:
     """Values waiting for (or past) the planning office's review, oldest submission first."""
@@ -73,8 +76,12 @@ def review_queue(
             Prefetch("kpi__targets", queryset=Target.objects.order_by("year")),
             Prefetch("kpi__actuals", queryset=Actual.objects.order_by("year")),
         )
-        .order_by("submitted_at", "kpi__task__goal__direction__number", "kpi__task__position",
-                  "kpi__position")
+        .order_by(
+            "submitted_at",
+            "kpi__task__goal__direction__number",
+            "kpi__task__position",
+            "kpi__position",
+        )
     )
     if year:
         queryset = queryset.filter(year=year)
@@ -120,9 +127,7 @@ def progress_by_unit(program: Program, year: int) -> list[UnitProgress]:
         .filter(total__gt=0)
         .order_by("name")
     )
-    result = [
-        UnitProgress(u, u.total, u.draft, u.submitted, u.returned, u.approved) for u in units
-    ]
+    result = [UnitProgress(u, u.total, u.draft, u.submitted, u.returned, u.approved) for u in units]
     unassigned = Kpi.objects.filter(program=program, owner__isnull=True).aggregate(
         total=Count("id", distinct=True),
         **{s: _state_count(s, year, prefix="") for s in ActualState.values},

@@ -120,8 +120,10 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]
     if entry.seen_version is not None and entry.seen_version != version:
         return [conflict_message(actual) if actual else _("This value was deleted meanwhile.")]
     if actual and actual.state not in EDITABLE_STATES:
-        return [_("This value is %(state)s and can no longer be changed here.")
-                % {"state": actual.get_state_display()}]
+        return [
+            _("This value is %(state)s and can no longer be changed here.")
+            % {"state": actual.get_state_display()}
+        ]
     try:
         check_value(entry.kpi.unit, entry.value, entry.value2)
     except ValidationError as exc:
@@ -151,7 +153,12 @@ def _write_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual
         "explanation": entry.explanation.strip(),
     }
     if actual is None:
-        if entry.value is None and not entry.comment.strip() and not entry.files and not entry.submit:
+        if (
+            entry.value is None
+            and not entry.comment.strip()
+            and not entry.files
+            and not entry.submit
+        ):
             return None  # an untouched empty row
         actual = Actual(kpi=entry.kpi, year=year, version=0)
     changed = actual.pk is None or any(getattr(actual, k) != v for k, v in values.items())
@@ -278,9 +285,15 @@ def revert_target_change(*, user, record) -> Target:
     _require_planner(user)
     previous = record.prev_record
     if previous is None:
-        raise WorkflowError(_("This is the first version of the target; there is nothing to revert to."))
+        raise WorkflowError(
+            _("This is the first version of the target; there is nothing to revert to.")
+        )
     target = Target.objects.select_for_update().get(pk=record.id)
-    target.value, target.value2, target.raw_text = previous.value, previous.value2, previous.raw_text
+    target.value, target.value2, target.raw_text = (
+        previous.value,
+        previous.value2,
+        previous.raw_text,
+    )
     target._history_user = user
     target._change_reason = _("Reverted the change of %(when)s") % {
         "when": timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")

@@ -6,9 +6,7 @@ urlpatterns = [
     path("entry/", views.entry, name="entry"),
     path("review/", views.review, name="review"),
     path("review/approve-selected/", views.approve_selected, name="approve_selected"),
-    path(
-        "review/<int:pk>/<str:action>/", views.review_action, name="review_action"
-    ),
+    path("review/<int:pk>/<str:action>/", views.review_action, name="review_action"),
     path("progress/", views.progress, name="progress"),
     path("years/<int:year>/<str:state>/", views.set_year, name="set_year"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),

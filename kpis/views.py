@@ -38,7 +38,7 @@ def _require_planner(user) -> None:
 
 
 def entry(request: HttpRequest) -> HttpResponse:
-    """"My KPIs": a department head enters the year's values of their units' KPIs."""
+    """ "My KPIs": a department head enters the year's values of their units' KPIs."""
     program = _program_or_404()
     if not request.user.has_perm("kpis.enter_actual"):
         raise PermissionDenied
@@ -96,7 +96,9 @@ def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows) -
         return False
     entries = [form.to_entry(request.POST.get("action", "save")) for form in forms]
     try:
-        saved = services.save_entries(user=request.user, program=program, year=year, entries=entries)
+        saved = services.save_entries(
+            user=request.user, program=program, year=year, entries=entries
+        )
     except services.EntryErrors as exc:
         by_kpi = {form.kpi.id: form for form in forms}
         for kpi_id, problems in exc.errors.items():
@@ -161,17 +163,27 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.approve(user=request.user, actual=actual, seen_version=version)
             messages.success(request, _("%(code)s %(year)s approved and locked.") % _ids(actual))
         elif not form.is_valid():
-            messages.error(request, _("Give a reason: the department and the history will show it."))
+            messages.error(
+                request, _("Give a reason: the department and the history will show it.")
+            )
         elif action == "return":
             services.return_for_revision(
-                user=request.user, actual=actual, reason=form.cleaned_data["reason"], seen_version=version
+                user=request.user,
+                actual=actual,
+                reason=form.cleaned_data["reason"],
+                seen_version=version,
             )
             messages.success(request, _("%(code)s %(year)s returned for revision.") % _ids(actual))
         elif action == "reopen":
             services.reopen(
-                user=request.user, actual=actual, reason=form.cleaned_data["reason"], seen_version=version
+                user=request.user,
+                actual=actual,
+                reason=form.cleaned_data["reason"],
+                seen_version=version,
             )
-            messages.success(request, _("%(code)s %(year)s reopened for the department.") % _ids(actual))
+            messages.success(
+                request, _("%(code)s %(year)s reopened for the department.") % _ids(actual)
+            )
         else:
             raise Http404
     except services.WorkflowError as exc:
@@ -195,7 +207,8 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
             for actual in Actual.objects.filter(pk__in=ids):
                 version = request.POST.get(f"version-{actual.pk}")
                 services.approve(
-                    user=request.user, actual=actual,
+                    user=request.user,
+                    actual=actual,
                     seen_version=int(version) if version and version.isdigit() else None,
                 )
     except services.WorkflowError as exc:
@@ -224,7 +237,9 @@ def set_year(request: HttpRequest, year: int, state: str) -> HttpResponse:
     _require_planner(request.user)
     program = _program_or_404()
     try:
-        services.set_year_open(user=request.user, program=program, year=year, is_open=state == "open")
+        services.set_year_open(
+            user=request.user, program=program, year=year, is_open=state == "open"
+        )
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
@@ -250,7 +265,9 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError:
         raise Http404(_("The file is missing from storage.")) from None
     return FileResponse(
-        handle, as_attachment=True, filename=evidence.original_name,
+        handle,
+        as_attachment=True,
+        filename=evidence.original_name,
         content_type=evidence.content_type,
     )
 
@@ -277,8 +294,11 @@ def target_change(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.change_target(
-                user=request.user, target=target, value=form.cleaned_data["value"],
-                value2=form.cleaned_data.get("value2"), reason=form.cleaned_data["reason"],
+                user=request.user,
+                target=target,
+                value=form.cleaned_data["value"],
+                value2=form.cleaned_data.get("value2"),
+                reason=form.cleaned_data["reason"],
             )
         except (services.WorkflowError, services.ValidationError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))

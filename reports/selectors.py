@@ -60,8 +60,8 @@ def kpi_history(kpi: Kpi, user) -> list[Change]:
     """Every change of the KPI's targets and of the values `user` may see, newest first."""
     visible = Actual.objects.visible_to(user).filter(kpi=kpi).values("id")
     target_records = Target.history.filter(kpi_id=kpi.id).select_related("history_user")
-    actual_records = (
-        Actual.history.filter(kpi_id=kpi.id, id__in=visible).select_related("history_user")
+    actual_records = Actual.history.filter(kpi_id=kpi.id, id__in=visible).select_related(
+        "history_user"
     )
     changes = _changes(kpi, target_records, "target", revertible=True)
     changes += _changes(kpi, actual_records, "value", revertible=False)
@@ -113,10 +113,12 @@ def kpi_page(kpi: Kpi, user, program: Program) -> dict:
         actual = actuals.get(year)
         counted = actual if actual and actual.state == ActualState.APPROVED else None
         assessment = assess_values(
-            kpi.unit, kpi.sense,
+            kpi.unit,
+            kpi.sense,
             (targets[year].value, targets[year].value2) if year in targets else None,
             (counted.value, counted.value2) if counted and counted.value is not None else None,
         )
-        years.append({"year": year, "target": targets.get(year), "actual": actual,
-                      "assessment": assessment})
+        years.append(
+            {"year": year, "target": targets.get(year), "actual": actual, "assessment": assessment}
+        )
     return {"years": years}

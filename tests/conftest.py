@@ -4,17 +4,22 @@ then runs inside a transaction that is rolled back."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
+from django.apps import apps as django_apps
+from django.contrib.auth.models import Group, User
 from django.test import Client, override_settings
 
 from directions.loading import load_program, read_fixture
 from directions.models import Program
+from kpis import roles
 from kpis.demo import setup_demo
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _ensure_program() -> Program:
+    if not Group.objects.filter(name=roles.PLANNING_OFFICE).exists():
+        # A transactional test (live server, two connections) emptied every table.
+        roles.sync_role_groups(django_apps)
     program = Program.objects.filter(code="METU-2023-2029").first()
     if program is None:
         with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
