@@ -58,9 +58,8 @@ def entry(request: HttpRequest) -> HttpResponse:
                 prefix=f"k{row.kpi.id}",
                 initial=_initial(row),
             )
-    if request.method == "POST":
-        if _save_entry_forms(request, program, year, rows):
-            return redirect(request.get_full_path())
+    if request.method == "POST" and _save_entry_forms(request, program, year, rows):
+        return redirect(request.get_full_path())
     ctx = {
         "program": program,
         "year": year,

@@ -77,9 +77,9 @@ def _changes(kpi: Kpi, records, subject: str, *, revertible: bool) -> list[Chang
         old = display_value(kpi.unit, before.value, before.value2) if before else "—"
         new = display_value(kpi.unit, record.value, record.value2)
         state = getattr(record, "state", "")
-        if before is not None and old == new and getattr(before, "state", "") == state:
-            if not record.history_change_reason:
-                continue  # a save that changed only bookkeeping
+        unchanged = before is not None and old == new and getattr(before, "state", "") == state
+        if unchanged and not record.history_change_reason:
+            continue  # a save that changed only bookkeeping
         user = record.history_user
         changes.append(
             Change(
