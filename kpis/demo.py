@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from directions.models import Program
 from kpis import roles
-from kpis.models import Kpi, OrgUnit
+from kpis.models import Actual, Kpi, OrgUnit, ReportingYear
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,88 @@ def _account(account: DemoAccount) -> User:
     user.save()
     user.groups.set([Group.objects.get(name=account.role)])
     return user
+
+
+# How far each demo value lands from its target, picked by the KPI's position so the
+# demo shows every status: achieved, close and behind.
+DEMO_FACTORS = [Decimal("1.08"), Decimal("1.00"), Decimal("0.94"), Decimal("1.02"), Decimal("0.78")]
+DEMO_EXPLANATION = "Демо: мақсатқа жету үшін қосымша шаралар жоспарланды."
+DEMO_COMMENT = "Демо деректер"
+
+
+@transaction.atomic
+def setup_demo_values(program: Program) -> int:
+    """Demo actual values for 2023 (approved) and 2024 (every workflow state), entered
+    and reviewed through the real workflow so that their history looks like real use.
+
+    Runs only while the program has no actual values, so it never overwrites real work."""
+    if Actual.objects.filter(kpi__program=program).exists():
+        return 0
+    planner = User.objects.get(username="planner")
+    kpis = list(
+        Kpi.objects.filter(program=program)
+        .select_related("owner")
+        .prefetch_related("targets", "owner__heads")
+        .order_by("code")
+    )
+    created = 0
+    ReportingYear.objects.filter(program=program, year__in=[2023, 2024]).update(is_open=True)
+    for year in (2023, 2024):
+        for index, kpi in enumerate(kpis):
+            plan = _demo_plan(year, index)
+            if plan is None:
+                continue
+            value = _demo_value(kpi, year, DEMO_FACTORS[(index + year) % len(DEMO_FACTORS)])
+            if value is None:
+                continue
+            heads = list(kpi.owner.heads.all()) if kpi.owner else []
+            author = heads[0] if heads else planner
+            _demo_entry(kpi, year, value, author, planner, plan)
+            created += 1
+    Actual.objects.filter(kpi__program=program).update(is_demo=True)
+    return created
+
+
+def _demo_plan(year: int, index: int) -> str | None:
+    if year == 2023:
+        return "approved"
+    return ["approved", "submitted", "approved", "draft", None, "returned", "submitted"][index % 7]
+
+
+def _demo_value(kpi: Kpi, year: int, factor: Decimal) -> tuple | None:
+    target = next((t for t in kpi.targets.all() if t.year == year), None)
+    if target is None or target.value is None:
+        return None
+    if kpi.unit == "ratio":
+        postgraduate = min(target.value2 * factor, Decimal(100)).quantize(Decimal("0.1"))
+        return (Decimal(100) - postgraduate, postgraduate)
+    lower_is_better = kpi.sense in ("at_most", "rank")
+    value = target.value / factor if lower_is_better else target.value * factor
+    if kpi.unit in ("persons", "count", "rank"):
+        value = max(value.quantize(Decimal(1)), Decimal(1 if kpi.unit == "rank" else 0))
+    else:
+        value = min(value, Decimal(100)).quantize(Decimal("0.01"))
+    return (value, None)
+
+
+def _demo_entry(kpi: Kpi, year: int, value: tuple, author: User, planner: User, plan: str) -> None:
+    # Imported here: services import this module's neighbours, not the other way round.
+    from kpis import services
+
+    entry = services.Entry(
+        kpi=kpi,
+        value=value[0],
+        value2=value[1],
+        comment=DEMO_COMMENT,
+        explanation=DEMO_EXPLANATION,
+        submit=plan != "draft",
+    )
+    (actual,) = services.save_entries(user=author, program=kpi.program, year=year, entries=[entry])
+    if plan == "approved":
+        services.approve(user=planner, actual=actual)
+    elif plan == "returned":
+        services.return_for_revision(
+            user=planner,
+            actual=actual,
+            reason="Демо: растайтын құжатты тіркеңіз (бұйрық немесе есеп).",
+        )

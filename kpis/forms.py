@@ -30,12 +30,11 @@ class NumberField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 30)
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off", "maxlength": 30})
 
     def to_python(self, value):
-        return read_number(super().to_python(value))
+        return read_number(super().to_python(value)[:60])
 
 
 class EntryForm(forms.Form):

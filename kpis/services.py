@@ -14,9 +14,10 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from directions.models import Program
 from kpis import roles
@@ -26,6 +27,9 @@ from kpis.status import Status, assess_values
 from kpis.validation import check_value
 
 EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
+CREATED_MEANWHILE = _lazy(
+    "Someone else saved this value meanwhile. Your change was not saved; reload the page."
+)
 
 
 class WorkflowError(Exception):
@@ -108,7 +112,12 @@ def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> 
         raise EntryErrors(errors)
     saved = []
     for entry in entries:
-        actual = _write_entry(user, entry, current.get(entry.kpi.id), year)
+        try:
+            with transaction.atomic():
+                actual = _write_entry(user, entry, current.get(entry.kpi.id), year)
+        except IntegrityError:
+            # Another person created this value between our read and our write.
+            raise EntryErrors({entry.kpi.id: [CREATED_MEANWHILE]}) from None
         if actual is not None:
             saved.append(actual)
     return saved

@@ -51,11 +51,14 @@ def entry(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.form = None
         if editable and row.state in ("missing", *services.EDITABLE_STATES):
+            prefix = f"k{row.kpi.id}"
+            # Bind only the rows the page posted: a KPI assigned meanwhile stays untouched.
+            posted = request.method == "POST" and f"{prefix}-version" in request.POST
             row.form = EntryForm(
-                request.POST or None,
-                request.FILES or None,
+                request.POST if posted else None,
+                request.FILES if posted else None,
                 kpi=row.kpi,
-                prefix=f"k{row.kpi.id}",
+                prefix=prefix,
                 initial=_initial(row),
             )
     if request.method == "POST" and _save_entry_forms(request, program, year, rows):
@@ -89,7 +92,7 @@ def _initial(row: selectors.EntryRow) -> dict:
 
 
 def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows) -> bool:
-    forms = [row.form for row in rows if row.form is not None]
+    forms = [row.form for row in rows if row.form is not None and row.form.is_bound]
     if not all(form.is_valid() for form in forms):
         messages.error(request, _("Nothing was saved: correct the rows marked in red."))
         return False

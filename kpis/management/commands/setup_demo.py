@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from directions.selectors import current_program
-from kpis.demo import setup_demo
+from kpis.demo import setup_demo, setup_demo_values
 
 
 class Command(BaseCommand):
@@ -12,6 +12,11 @@ class Command(BaseCommand):
         if program is None:
             raise CommandError("Load the program first: python manage.py load_program")
         accounts = setup_demo(program)
+        created = setup_demo_values(program)
+        if created:
+            self.stdout.write(
+                f"Created {created} demo values for 2023 and 2024 (marked as demo data)."
+            )
         self.stdout.write(self.style.SUCCESS("Demo accounts (user / password — role):"))
         for account in accounts:
             self.stdout.write(f"  {account.username:8} / {account.password:14} — {account.role}")

@@ -1,0 +1,174 @@
+"""Every URL and action, as anonymous, head, head2, planner and rector: allow or deny.
+
+Denied means 403, 404 (for things a user must not even learn exist) or a redirect to a
+login page — never a 500 and never a change in the database."""
+
+import re
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from kpis import services
+from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from tests.files import pdf_bytes, upload
+
+ROLES = ["anonymous", "head", "head2", "planner", "rector"]
+OK, DENY = "ok", "deny"
+
+
+@pytest.fixture
+def world(program):
+    """A draft of the head's unit with evidence, a submitted and an approved value."""
+    head = User.objects.get(username="head")
+    planner = User.objects.get(username="planner")
+
+    def entry(code, value, submit=False):
+        kpi = Kpi.objects.prefetch_related("targets").get(program=program, code=code)
+        return services.Entry(kpi=kpi, value=D(value), submit=submit, explanation="x")
+
+    (draft,) = services.save_entries(
+        user=head, program=program, year=2025, entries=[entry("1.1.3", 70)]
+    )
+    services.attach_evidence(actual=draft, user=head, upload=upload("a.pdf", pdf_bytes()))
+    (submitted,) = services.save_entries(
+        user=head, program=program, year=2025, entries=[entry("1.1.4", 4, submit=True)]
+    )
+    (approved,) = services.save_entries(
+        user=head, program=program, year=2025, entries=[entry("1.2.1", 7, submit=True)]
+    )
+    services.approve(user=planner, actual=approved)
+    target = Target.objects.get(kpi__program=program, kpi__code="1.1.1", year=2029)
+    services.change_target(user=planner, target=target, value=D(4600), value2=None, reason="r")
+    return {
+        "draft": draft,
+        "submitted": submitted,
+        "approved": approved,
+        "evidence": draft.evidence.get(),
+        "target": target,
+        "target_change": target.history.first().history_id,
+    }
+
+
+def client_for(role: str) -> Client:
+    client = Client()
+    if role != "anonymous":
+        client.force_login(User.objects.get(username=role))
+    return client
+
+
+def outcome(response) -> str:
+    assert response.status_code != 500
+    if response.status_code in (403, 404, 405):
+        return DENY
+    if response.status_code == 302 and "login" in response["Location"]:
+        return DENY
+    return OK
+
+
+def expect(anonymous, head, head2, planner, rector) -> dict:
+    return dict(zip(ROLES, [anonymous, head, head2, planner, rector], strict=True))
+
+
+ALL_SIGNED_IN = expect(DENY, OK, OK, OK, OK)
+ENTRY_ROLES = expect(DENY, OK, OK, OK, DENY)
+PLANNER_ONLY = expect(DENY, DENY, DENY, OK, DENY)
+
+GET_PAGES = [
+    ("/", ALL_SIGNED_IN),
+    ("/program/", ALL_SIGNED_IN),
+    ("/kpi/1.1.3/", ALL_SIGNED_IN),
+    ("/entry/", ENTRY_ROLES),
+    ("/entry/?year=2025&unit=science", ENTRY_ROLES),
+    ("/review/", PLANNER_ONLY),
+    ("/review/?state=approved", PLANNER_ONLY),
+    ("/progress/", PLANNER_ONLY),
+    ("/admin/", PLANNER_ONLY),
+    ("/admin/kpis/actual/", PLANNER_ONLY),
+]
+
+
+@pytest.mark.parametrize("url, allowed", GET_PAGES, ids=[u for u, _ in GET_PAGES])
+@pytest.mark.parametrize("role", ROLES)
+def test_pages(role, url, allowed, world):
+    assert outcome(client_for(role).get(url)) == allowed[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_evidence_of_a_draft(role, world):
+    url = f"/evidence/{world['evidence'].pk}/"
+    assert outcome(client_for(role).get(url)) == expect(DENY, OK, DENY, OK, DENY)[role]
+
+
+def _actions(world):
+    submitted, approved = world["submitted"], world["approved"]
+    return [
+        (f"/review/{submitted.pk}/approve/", {}),
+        (f"/review/{submitted.pk}/return/", {"reason": "no"}),
+        (f"/review/{approved.pk}/reopen/", {"reason": "no"}),
+        ("/review/approve-selected/", {"selected": [submitted.pk]}),
+        ("/years/2025/close/", {}),
+        (f"/targets/{world['target'].pk}/change/", {"value": "1", "reason": "x"}),
+        (f"/targets/history/{world['target_change']}/revert/", {}),
+    ]
+
+
+def _snapshot():
+    return (
+        sorted(Actual.objects.values_list("id", "state", "value", "version")),
+        sorted(Target.objects.values_list("id", "value")),
+        sorted(ReportingYear.objects.values_list("year", "is_open")),
+        Evidence.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("role", ["anonymous", "head", "head2", "rector"])
+def test_planner_actions_are_refused_and_change_nothing(role, world):
+    client = client_for(role)
+    before = _snapshot()
+    for url, data in _actions(world):
+        assert outcome(client.post(url, data)) == DENY, url
+    assert _snapshot() == before
+
+
+def test_planner_actions_are_allowed(world):
+    client = client_for("planner")
+    for url, data in _actions(world):
+        assert client.post(url, data).status_code == 302, url
+    assert not ReportingYear.objects.get(year=2025).is_open
+
+
+@pytest.mark.parametrize("role", ["anonymous", "head2", "rector"])
+def test_others_cannot_delete_evidence(role, world):
+    url = f"/evidence/{world['evidence'].pk}/delete/"
+    assert outcome(client_for(role).post(url)) == DENY
+    assert Evidence.objects.filter(pk=world["evidence"].pk).exists()
+
+
+def test_owner_can_delete_evidence_of_a_draft(world):
+    client_for("head").post(f"/evidence/{world['evidence'].pk}/delete/")
+    assert not Evidence.objects.filter(pk=world["evidence"].pk).exists()
+
+
+def test_another_head_cannot_write_through_the_entry_form(world):
+    draft = world["draft"]
+    prefix = f"k{draft.kpi_id}"
+    response = client_for("head2").post(
+        "/entry/?year=2025",
+        {f"{prefix}-value": "99", f"{prefix}-version": draft.version, "action": "submit_all"},
+    )
+    assert response.status_code in (200, 302)
+    draft.refresh_from_db()
+    assert (draft.value, draft.state) == (70, ActualState.DRAFT)
+
+
+def test_rector_sees_no_edit_controls(world):
+    client = client_for("rector")
+    for url in ["/", "/program/", "/kpi/1.1.3/", "/kpi/1.2.1/"]:
+        page = client.get(url, follow=True).content.decode()
+        post_actions = re.findall(r'<form[^>]*method="post"[^>]*action="([^"]*)"', page)
+        post_actions += re.findall(r'<form[^>]*action="([^"]*)"[^>]*method="post"', page)
+        assert set(post_actions) <= {"/accounts/logout/", "/i18n/setlang/"}, (url, post_actions)
+        for control in ["/entry/", "/review/", "/targets/", "Revert"]:
+            assert control not in page, (url, control)
