@@ -4,11 +4,17 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from metu_strategy import views
+
 admin.site.site_header = _("METU Strategy — administration")
 admin.site.site_title = _("METU Strategy")
 admin.site.index_title = _("Program data")
 
+handler400 = "metu_strategy.views.bad_request"
+handler403 = "metu_strategy.views.permission_denied"
+
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="program", permanent=False), name="home"),
     path(
         "accounts/login/",

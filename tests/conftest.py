@@ -44,6 +44,9 @@ def _test_settings(settings):
     }
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
+    # The test client's login() bypasses the request axes needs; tests/test_security.py
+    # switches axes on to test login throttling through the real login page.
+    settings.AXES_ENABLED = False
 
 
 @pytest.fixture

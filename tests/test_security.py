@@ -1,0 +1,132 @@
+"""Security settings a production server relies on."""
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from kpis.models import Actual, Evidence, Kpi
+from tests.files import pdf_bytes, upload
+from tests.html import form_fields
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "HTTPS": "1",
+        "BEHIND_PROXY": "1",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "strategy.metu.edu.kz",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_pages_carry_a_strict_content_security_policy(rector):
+    response = rector.get(reverse("program"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "<script>" not in response.content.decode()  # no inline script
+
+
+def test_sessions_expire(settings):
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    assert settings.SESSION_COOKIE_AGE <= 12 * 3600
+    assert settings.CSRF_COOKIE_HTTPONLY
+
+
+@pytest.mark.parametrize("password", ["12345678", "password", "head"])
+def test_weak_passwords_are_refused(password):
+    with pytest.raises(ValidationError):
+        validate_password(password)
+
+
+def _login(client: Client, username: str, password: str, ip: str):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+@pytest.fixture
+def axes_on(settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.all().delete()
+
+
+def test_login_is_throttled_by_username_and_address(program, axes_on):
+    client = Client()
+    for _attempt in range(3):
+        _login(client, "head", "wrong", "10.0.0.7")
+    locked = _login(client, "head", "head-demo", "10.0.0.7")
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+    # The same campus address is not locked for another person (NAT) …
+    other = Client()
+    assert _login(other, "head2", "head2-demo", "10.0.0.7").status_code == 302
+    # … nor the same person from another address.
+    elsewhere = Client()
+    assert _login(elsewhere, "head", "head-demo", "10.0.0.8").status_code == 302
+
+
+def test_refused_requests_are_logged(head, caplog):
+    with caplog.at_level(logging.WARNING, logger="metu.security"):
+        assert head.get(reverse("review")).status_code == 403
+    assert any("Refused GET /review/ for user 'head'" in r.getMessage() for r in caplog.records)
+
+
+def test_refusal_page_is_friendly(head):
+    page = head.get(reverse("review")).content.decode()
+    assert "Traceback" not in page and 'class="empty card"' in page
+
+
+def test_a_request_over_the_upload_limit_saves_nothing(program, settings):
+    settings.MAX_UPLOAD_BYTES = 4096
+    client = Client()
+    client.login(username="head", password="head-demo")
+    url = reverse("entry") + "?year=2025"
+    with translation.override("en"):
+        fields = form_fields(client.get(url).content.decode(), "entry-form")
+    prefix = f"k{Kpi.objects.get(program=program, code='1.2.1').id}"
+    fields[f"{prefix}-value"] = "12"
+    big = upload("big.pdf", pdf_bytes() + b"0" * 10000)
+    response = client.post(url, {**fields, "action": "save", f"{prefix}-evidence": big})
+    assert response.status_code == 413
+    assert "Traceback" not in response.content.decode()
+    assert not Evidence.objects.exists()
+    assert not Actual.objects.filter(kpi__code="1.2.1", year=2025).exists()
+
+
+def test_health_endpoint_needs_no_login():
+    response = Client().get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok")
+
+
+def test_debug_is_off_unless_asked():
+    assert settings.DEBUG is False
