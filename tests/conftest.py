@@ -36,7 +36,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = FAST_HASHERS
     # Serve static files from the source folders: tests do not run collectstatic.
     settings.STORAGES = settings.STORAGES | {
