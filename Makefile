@@ -42,6 +42,12 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+## Production server: gunicorn + whitenoise, DEBUG off, against DATABASE_URL
+serve: install
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(VENV)/bin/gunicorn metu_strategy.wsgi -c metu_strategy/gunicorn.conf.py
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
