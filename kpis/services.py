@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from simple_history.utils import bulk_create_with_history
 
 from directions.models import Program
 from kpis import roles
@@ -110,17 +111,27 @@ def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> 
             errors[entry.kpi.id] = problems
     if errors:
         raise EntryErrors(errors)
-    saved = []
-    for entry in entries:
-        try:
-            with transaction.atomic():
-                actual = _write_entry(user, entry, current.get(entry.kpi.id), year)
-        except IntegrityError:
-            # Another person created this value between our read and our write.
-            raise EntryErrors({entry.kpi.id: [CREATED_MEANWHILE]}) from None
-        if actual is not None:
-            saved.append(actual)
-    return saved
+    applied = [(e, _apply_entry(user, e, current.get(e.kpi.id), year)) for e in entries]
+    changes = [(entry, actual) for entry, actual in applied if actual is not None]
+    new = [actual for _entry, actual in changes if actual.pk is None]
+    existing = [actual for _entry, actual in changes if actual.pk is not None]
+    try:
+        with transaction.atomic():
+            # New values in bulk (an Excel import creates thousands), with their history.
+            bulk_create_with_history(new, Actual, batch_size=500)
+            for actual in existing:
+                actual.save()
+    except IntegrityError:
+        # Another person created one of these values between our read and our write.
+        taken = Actual.objects.filter(kpi__in=[a.kpi_id for a in new], year=year)
+        raise EntryErrors(
+            {kpi_id: [CREATED_MEANWHILE] for kpi_id in taken.values_list("kpi_id", flat=True)}
+            or {a.kpi_id: [CREATED_MEANWHILE] for a in new}
+        ) from None
+    for entry, actual in changes:
+        for upload in entry.files:
+            attach_evidence(actual=actual, user=user, upload=upload)
+    return [actual for _entry, actual in changes]
 
 
 def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]:
@@ -154,7 +165,8 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]
     return problems
 
 
-def _write_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual | None:
+def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual | None:
+    """Put what was typed on the value; None when there is nothing to save."""
     values = {
         "value": entry.value,
         "value2": entry.value2,
@@ -162,29 +174,22 @@ def _write_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual
         "explanation": entry.explanation.strip(),
     }
     if actual is None:
-        if (
-            entry.value is None
-            and not entry.comment.strip()
-            and not entry.files
-            and not entry.submit
-        ):
-            return None  # an untouched empty row
+        untouched = entry.value is None and not values["comment"] and not entry.files
+        if untouched and not entry.submit:
+            return None
         actual = Actual(kpi=entry.kpi, year=year, version=0)
     changed = actual.pk is None or any(getattr(actual, k) != v for k, v in values.items())
     if not (changed or entry.submit or entry.files):
-        return actual
+        return None
     for name, value in values.items():
         setattr(actual, name, value)
     actual.entered_by = user
     if entry.submit:
         actual.state = ActualState.SUBMITTED
         actual.submitted_by, actual.submitted_at = user, timezone.now()
-        reason = _("Submitted")
-    else:
-        reason = _("Saved as draft")
-    _save(actual, user, reason)
-    for upload in entry.files:
-        attach_evidence(actual=actual, user=user, upload=upload)
+    actual.version += 1
+    actual._history_user = user
+    actual._change_reason = _("Submitted") if entry.submit else _("Saved as draft")
     return actual
 
 
