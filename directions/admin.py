@@ -1,5 +1,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import (
+    TranslationAdmin,
+    TranslationStackedInline,
+    TranslationTabularInline,
+)
 
 from directions.models import (
     Alignment,
@@ -12,32 +17,32 @@ from directions.models import (
 )
 
 
-class DirectionInline(admin.TabularInline):
+class DirectionInline(TranslationTabularInline):
     model = Direction
     extra = 0
     fields = ["number", "name"]
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(TranslationAdmin):
     list_display = ["code", "title", "start_year", "end_year"]
     search_fields = ["code", "title"]
     inlines = [DirectionInline]
 
 
-class GoalInline(admin.StackedInline):
+class GoalInline(TranslationStackedInline):
     model = Goal
     extra = 0
     fields = ["number", "name", "name_in_table"]
 
 
-class AlignmentInline(admin.StackedInline):
+class AlignmentInline(TranslationStackedInline):
     model = Alignment
     extra = 0
 
 
 @admin.register(Direction)
-class DirectionAdmin(admin.ModelAdmin):
+class DirectionAdmin(TranslationAdmin):
     list_display = ["number", "name", "program"]
     list_display_links = ["number", "name"]
     list_filter = ["program"]
@@ -45,14 +50,14 @@ class DirectionAdmin(admin.ModelAdmin):
     inlines = [GoalInline, AlignmentInline]
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(TranslationTabularInline):
     model = Task
     extra = 0
     fields = ["number", "position", "name"]
 
 
 @admin.register(Goal)
-class GoalAdmin(admin.ModelAdmin):
+class GoalAdmin(TranslationAdmin):
     list_display = ["name", "direction"]
     list_filter = ["direction__program", "direction"]
     search_fields = ["name"]
@@ -60,7 +65,7 @@ class GoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(TranslationAdmin):
     list_display = ["number", "name", "goal", "kpi_count"]
     list_display_links = ["number", "name"]
     list_filter = ["goal__direction__program", "goal__direction"]
@@ -74,14 +79,14 @@ class TaskAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related("goal").prefetch_related("kpis")
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(TranslationTabularInline):
     model = TargetIndicator
     extra = 0
     fields = ["number", "name", "directions"]
 
 
 @admin.register(StateDocument)
-class StateDocumentAdmin(admin.ModelAdmin):
+class StateDocumentAdmin(TranslationAdmin):
     list_display = ["position", "name", "program"]
     list_display_links = ["name"]
     list_filter = ["program"]
@@ -89,14 +94,14 @@ class StateDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alignment)
-class AlignmentAdmin(admin.ModelAdmin):
+class AlignmentAdmin(TranslationAdmin):
     list_display = ["direction", "document"]
     list_filter = ["direction", "document"]
     search_fields = ["text"]
 
 
 @admin.register(TargetIndicator)
-class TargetIndicatorAdmin(admin.ModelAdmin):
+class TargetIndicatorAdmin(TranslationAdmin):
     list_display = ["number", "name", "document"]
     list_filter = ["document", "directions"]
     search_fields = ["name"]

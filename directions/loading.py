@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from directions.models import (
     Alignment,
@@ -52,8 +52,31 @@ def read_fixture(path: Path | str = DEFAULT_FIXTURE) -> dict:
         return json.load(handle)
 
 
+def translations_path(fixture: Path | str) -> Path:
+    """The Russian and English texts live beside the fixture: <name>.translations.json."""
+    fixture = Path(fixture)
+    return fixture.with_name(fixture.stem + ".translations.json")
+
+
+def read_translations(fixture: Path | str = DEFAULT_FIXTURE) -> dict | None:
+    path = translations_path(fixture)
+    return read_fixture(path) if path.exists() else None
+
+
 @transaction.atomic
-def load_program(data: dict, *, overwrite: bool = False) -> LoadReport:
+def load_program(
+    data: dict, *, overwrite: bool = False, translations: dict | None = None
+) -> LoadReport:
+    # The fixture is the Kazakh text of the program: write it as Kazakh whatever the
+    # language of whoever runs the command.
+    with translation.override("kk"):
+        report = _load(data, overwrite=overwrite)
+        if translations:
+            _Translator(data["program"]["code"], overwrite, report).apply(translations)
+    return report
+
+
+def _load(data: dict, *, overwrite: bool) -> LoadReport:
     loader = _Loader(overwrite=overwrite)
     program = loader.program(data["program"])
     documents = {d["position"]: loader.document(program, d) for d in data["state_documents"]}
@@ -209,3 +232,75 @@ class _Loader:
             )
             if created:
                 self.report.created["reportingyear"] += 1
+
+
+class _Translator:
+    """Writes the Russian and English texts of a loaded program, with the loader's rule:
+    fill what is empty, keep what the planning office edited unless told to overwrite."""
+
+    LANGUAGES = ("ru", "en")
+
+    def __init__(self, program_code: str, overwrite: bool, report: LoadReport) -> None:
+        self.program = Program.objects.get(code=program_code)
+        self.overwrite = overwrite
+        self.report = report
+
+    def apply(self, data: dict) -> None:
+        program = self.program
+        self.fields(program, data.get("program", {}), "program")
+        directions = {d.number: d for d in program.directions.all()}
+        for number, texts in data.get("directions", {}).items():
+            self.fields(directions[int(number)], texts, f"direction {number}")
+        goals = {
+            g.direction.number: g
+            for g in Goal.objects.filter(direction__program=program).select_related("direction")
+        }
+        for number, texts in data.get("goals", {}).items():
+            self.fields(goals[int(number)], texts, f"goal {number}")
+        tasks = {t.number: t for t in Task.objects.filter(goal__direction__program=program)}
+        for number, texts in data.get("tasks", {}).items():
+            self.fields(tasks[number], texts, f"task {number}")
+        kpis = {k.code: k for k in Kpi.objects.filter(program=program)}
+        for code, texts in data.get("kpis", {}).items():
+            self.fields(kpis[code], texts, f"KPI {code}")
+        documents = {d.position: d for d in program.state_documents.all()}
+        for position, texts in data.get("state_documents", {}).items():
+            self.fields(documents[int(position)], texts, f"document {position}")
+        alignments = {
+            f"{a.direction.number}/{a.document.position}": a
+            for a in Alignment.objects.filter(direction__program=program).select_related(
+                "direction", "document"
+            )
+        }
+        for key, texts in data.get("alignment", {}).items():
+            items = texts.get("items", [])
+            joined = {lang: "\n".join(i[lang] for i in items) for lang in self.LANGUAGES}
+            self.fields(alignments[key], {"text": joined}, f"alignment {key}")
+        indicators = {
+            i.number: i for i in TargetIndicator.objects.filter(document__program=program)
+        }
+        for number, texts in data.get("target_indicators", {}).items():
+            self.fields(indicators[int(number)], texts, f"indicator {number}")
+
+    def fields(self, obj, texts: dict, label: str) -> None:
+        changed = []
+        for field_name, by_language in texts.items():
+            if isinstance(by_language, list):  # the program's basis: one line per document
+                by_language = {
+                    lang: "\n".join(item[lang] for item in by_language) for lang in self.LANGUAGES
+                }
+            for lang in self.LANGUAGES:
+                name = f"{field_name}_{lang}"
+                wanted = by_language.get(lang)
+                current = getattr(obj, name, None)
+                if not wanted or current == wanted:
+                    continue
+                if current and not self.overwrite:
+                    self.report.differing.append(f"{label}: {name}")
+                    continue
+                setattr(obj, name, wanted)
+                changed.append(name)
+        if changed:
+            obj._change_reason = RELOAD_REASON
+            obj.save(update_fields=changed)
+            self.report.updated[f"{obj._meta.model_name} translation"] += 1

@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from directions.models import Direction
@@ -31,7 +32,7 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Kpi)
-class KpiAdmin(SimpleHistoryAdmin):
+class KpiAdmin(TranslationAdmin, SimpleHistoryAdmin):
     list_display = ["code", "short_name", "unit", "sense", "owner"]
     list_display_links = ["code", "short_name"]
     list_filter = [DirectionFilter, "task", "owner", "unit", "sense"]
@@ -96,7 +97,7 @@ class ActualAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(TranslationAdmin):
     list_display = ["name", "code", "kpi_count"]
     search_fields = ["name", "code"]
     filter_horizontal = ["heads"]

@@ -100,7 +100,15 @@ class Kpi(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     methodology = models.TextField(_("methodology"), blank=True)
-    history = HistoricalRecords()
+    # The Kazakh name, notes and methodology are tracked; their translations
+    # (kpis/translation.py adds them after this model is built) are not.
+    history = HistoricalRecords(
+        excluded_fields=[
+            f"{field}_{lang}"
+            for field in ("name", "notes", "methodology")
+            for lang in ("kk", "ru", "en")
+        ]
+    )
 
     objects = KpiQuerySet.as_manager()
 

@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from directions.loading import DEFAULT_FIXTURE, FixtureError, load_program, read_fixture
+from directions.loading import (
+    DEFAULT_FIXTURE,
+    FixtureError,
+    load_program,
+    read_fixture,
+    read_translations,
+)
 
 
 class Command(BaseCommand):
@@ -21,7 +27,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, fixture: str, overwrite: bool, **options):
         try:
-            report = load_program(read_fixture(fixture), overwrite=overwrite)
+            report = load_program(
+                read_fixture(fixture), overwrite=overwrite, translations=read_translations(fixture)
+            )
         except (OSError, ValueError, KeyError, FixtureError) as exc:
             raise CommandError(f"Cannot load {fixture}: {exc}") from exc
         for model, count in sorted(report.created.items()):
