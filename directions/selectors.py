@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from directions.models import Direction, Program, Task
+from directions.models import Alignment, Direction, Program, TargetIndicator, Task
 
 
 def current_program() -> Program | None:
@@ -27,9 +27,20 @@ def program_tree(program: Program) -> list[Direction]:
     directions = list(
         Direction.objects.filter(program=program)
         .order_by("number")
-        .prefetch_related("goals", Prefetch("goals__tasks", queryset=tasks))
+        .prefetch_related(
+            "goals",
+            Prefetch("goals__tasks", queryset=tasks),
+            Prefetch("alignments", queryset=Alignment.objects.select_related("document")),
+            Prefetch(
+                "target_indicators", queryset=TargetIndicator.objects.select_related("document")
+            ),
+        )
     )
     for direction in directions:
+        for alignment in direction.alignments.all():
+            alignment.indicators = [
+                i for i in direction.target_indicators.all() if i.document_id == alignment.document_id
+            ]
         for goal in direction.goals.all():
             for task in goal.tasks.all():
                 for kpi in task.kpis.all():

@@ -51,3 +51,10 @@ def test_program_page_query_count_is_fixed(program, client, django_assert_max_nu
     client.force_login(User.objects.get(username="rector"))
     with django_assert_max_num_queries(12):
         client.get(reverse("program"))
+
+
+def test_program_page_shows_the_alignment_with_state_documents(rector):
+    page = rector.get(reverse("program")).content.decode()
+    assert "Қазақстан Республикасының 2050 жылға дейінгі даму стратегиясы" in page
+    assert "Халықтың жоғары біліммен қамтылу деңгейі" in page  # the Concept's indicator 1
+    assert page.count('class="alignment"') == 5

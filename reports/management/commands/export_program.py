@@ -1,6 +1,8 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from directions.models import Program
 from directions.selectors import current_program
@@ -14,12 +16,22 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["json", "csv"], default="json")
         parser.add_argument("--program", help="program code (default: the current program)")
         parser.add_argument(
+            "--lang",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="language of the names (default: Kazakh, as the program is written)",
+        )
+        parser.add_argument(
             "--include-submitted",
             action="store_true",
             help="count submitted values too, not only approved ones",
         )
 
-    def handle(self, *args, format: str, program: str | None, include_submitted: bool, **options):
+    def handle(self, *args, lang: str, **options):
+        with translation.override(lang):
+            self._export(**options)
+
+    def _export(self, *, format: str, program: str | None, include_submitted: bool, **options):
         chosen = Program.objects.filter(code=program).first() if program else current_program()
         if chosen is None:
             raise CommandError("No such program. Load one with: python manage.py load_program")
