@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 
 from metu_strategy import views
+from reports import views as reports_views
 
 admin.site.site_header = _("METU Strategy — administration")
 admin.site.site_title = _("METU Strategy")
@@ -15,7 +15,7 @@ handler403 = "metu_strategy.views.permission_denied"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("", RedirectView.as_view(pattern_name="program", permanent=False), name="home"),
+    path("", reports_views.overview, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -122,3 +122,29 @@ def kpi_page(kpi: Kpi, user, program: Program) -> dict:
             {"year": year, "target": targets.get(year), "actual": actual, "assessment": assessment}
         )
     return {"years": years}
+
+
+def entry_states(program: Program, year: int) -> list[tuple[int, str, int]]:
+    """(direction number, workflow state, number of values) for a year, in one query."""
+    from django.db.models import Count
+
+    rows = (
+        Actual.objects.filter(kpi__program=program, year=year)
+        .values_list("kpi__task__goal__direction__number", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return list(rows)
+
+
+def latest_year_with_values(program: Program, *, include_submitted: bool = False) -> int:
+    """The year the dashboards open on: the latest with counted values, else the first."""
+    year = (
+        Actual.objects.filter(
+            kpi__program=program, state__in=counted_states(include_submitted=include_submitted)
+        )
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    return year or program.start_year

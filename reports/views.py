@@ -1,33 +1,147 @@
-"""Dashboards and the pages that read the program's results."""
+"""Dashboards and the pages that read the program's results. Views stay thin: the
+querysets are in reports.selectors, the arithmetic in reports.dashboards."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
+from directions.models import Direction, Program
 from directions.selectors import current_program
 from kpis import roles
 from kpis.forms import TargetChangeForm
-from kpis.models import Kpi
-from reports import selectors
+from kpis.models import OrgUnit, Unit
+from kpis.status import Status
+from reports import charts, dashboards, selectors
+
+
+def _program() -> Program:
+    program = current_program()
+    if program is None:
+        raise Http404(_("No program is loaded."))
+    return program
+
+
+def _options(request: HttpRequest, program: Program, *, need_year: bool = True) -> dict:
+    """The year and the approved-only switch every dashboard reads from the URL."""
+    include_submitted = request.GET.get("include") == "submitted"
+    year = request.GET.get("year", "")
+    if year.isdigit() and program.covers(int(year)):
+        year = int(year)
+    elif need_year:
+        year = selectors.latest_year_with_values(program, include_submitted=include_submitted)
+    else:
+        year = None
+    return {"year": year, "include_submitted": include_submitted, "years": program.years}
+
+
+def overview(request: HttpRequest) -> HttpResponse:
+    """The home page: how every direction stands in a year, and what is behind."""
+    program = _program()
+    options = _options(request, program)
+    year = options["year"]
+    kpis = selectors.kpis_with_values(program, include_submitted=options["include_submitted"])
+    rows = dashboards.kpi_rows(kpis, program.years)
+    overall, by_direction = dashboards.summarise(rows, year)
+    kpi_counts: dict[int, int] = {}
+    for row in rows:
+        number = row.kpi.task.goal.direction.number
+        kpi_counts[number] = kpi_counts.get(number, 0) + 1
+    progress = dashboards.entry_progress(selectors.entry_states(program, year), kpi_counts)
+    directions = {row.kpi.task.goal.direction.number: row.kpi.task.goal.direction for row in rows}
+    ctx = {
+        "program": program,
+        **options,
+        "overall": overall,
+        "directions": [
+            {"direction": directions[n], "summary": by_direction[n], "progress": progress[n]}
+            for n in sorted(directions)
+        ],
+        "progress_total": {
+            key: sum(p[key] for p in progress.values())
+            for key in ("approved", "submitted", "missing")
+        },
+        "behind": dashboards.behind(rows, year),
+        "statuses": Status,
+    }
+    return render(request, "reports/overview.html", ctx)
+
+
+def matrix(request: HttpRequest) -> HttpResponse:
+    """All KPIs × all years, filtered by direction, unit and status in a year."""
+    program = _program()
+    options = _options(request, program)
+    kpis = selectors.kpis_with_values(program, include_submitted=options["include_submitted"])
+    direction = request.GET.get("direction", "")
+    unit = request.GET.get("unit", "")
+    status = request.GET.get("status", "")
+    if direction.isdigit():
+        kpis = kpis.filter(task__goal__direction__number=int(direction))
+    if unit:
+        kpis = kpis.filter(owner__code=unit)
+    rows = dashboards.kpi_rows(kpis, program.years)
+    if status in Status.values:
+        rows = [r for r in rows if r.cell(options["year"]).assessment.status == status]
+    ctx = {
+        "program": program,
+        **options,
+        "rows": rows,
+        "direction": direction,
+        "unit": unit,
+        "status": status,
+        "directions": Direction.objects.filter(program=program).order_by("number"),
+        "units": OrgUnit.objects.order_by("name"),
+        "statuses": Status,
+    }
+    return render(request, "reports/matrix.html", ctx)
+
+
+def direction_page(request: HttpRequest, number: int) -> HttpResponse:
+    """One direction: its goal and tasks, its KPIs by year, and a chart of their status."""
+    program = _program()
+    options = _options(request, program)
+    direction = get_object_or_404(
+        Direction.objects.prefetch_related("goals__tasks"), program=program, number=number
+    )
+    kpis = selectors.kpis_with_values(
+        program, include_submitted=options["include_submitted"]
+    ).filter(task__goal__direction=direction)
+    rows = dashboards.kpi_rows(kpis, program.years)
+    yearly = dashboards.yearly_summaries(rows, program.years)
+    ctx = {
+        "program": program,
+        **options,
+        "direction": direction,
+        "rows": rows,
+        "yearly": [(year, yearly[year]) for year in program.years],
+        "chart": charts.direction_chart(yearly),
+        "statuses": Status,
+    }
+    return render(request, "reports/direction.html", ctx)
 
 
 def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """One KPI's whole story: targets and values by year, history, comments, evidence."""
-    program = current_program()
-    if program is None:
-        raise Http404
+    """One KPI's whole story: targets and values by year, trend, history, evidence."""
+    program = _program()
+    options = _options(request, program, need_year=False)
     kpi = get_object_or_404(
-        Kpi.objects.select_related("task__goal__direction", "owner").prefetch_related("targets"),
-        program=program,
+        selectors.kpis_with_values(program, include_submitted=options["include_submitted"]),
         code=code,
     )
+    (row,) = dashboards.kpi_rows([kpi], program.years)
+    projection = dashboards.projection_for(row, program.end_year)
     ctx = {
         "program": program,
+        **options,
         "kpi": kpi,
+        "row": row,
+        "projection": projection,
+        "chart": charts.kpi_chart(row, projection),
         "history": selectors.kpi_history(kpi, request.user),
         "can_edit_targets": roles.is_planner(request.user),
         "target_form": TargetChangeForm(),
+        "is_percent": kpi.unit in (Unit.PERCENT, Unit.RATIO),
         **selectors.kpi_page(kpi, request.user, program),
     }
     return render(request, "reports/kpi_detail.html", ctx)

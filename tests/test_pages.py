@@ -7,7 +7,7 @@ from django.urls import reverse
 
 
 def test_anonymous_is_sent_to_login(program):
-    for url in ["/", reverse("program"), "/admin/"]:
+    for url in ["/", reverse("program"), reverse("matrix"), "/kpi/1.1.1/", "/admin/"]:
         response = Client().get(url)
         assert response.status_code == 302
         assert "/login/" in response["Location"]
@@ -25,13 +25,14 @@ def test_wrong_password_shows_a_message_not_an_error(program):
     assert "form-error" in response.content.decode()
 
 
-def test_login_leads_to_the_program(program):
+def test_login_leads_to_the_overview(program):
     client = Client()
     response = client.post(
         reverse("login"), {"username": "rector", "password": "rector-demo"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("program")
+    assert response.redirect_chain[-1][0] == reverse("home")
     assert response.status_code == 200
+    assert response.templates[0].name == "reports/overview.html"
 
 
 @pytest.mark.parametrize("who", ["planner", "head", "rector"])

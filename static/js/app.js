@@ -39,3 +39,8 @@
     });
   }
 })();
+
+// The matrix prints on A3 landscape (see @page in app.css).
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});

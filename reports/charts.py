@@ -1,0 +1,70 @@
+"""The data the pages hand to Chart.js (through json_script), with translated labels."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from kpis.projection import Projection
+from kpis.values import to_json_number
+from reports.dashboards import GroupSummary, KpiRow
+
+STATUS_COLOURS = {
+    "achieved": "#1e7b34",
+    "close": "#d39e00",
+    "behind": "#b3261e",
+    "no_data": "#9aa5b1",
+}
+
+
+def kpi_chart(row: KpiRow, projection: Projection | None) -> dict:
+    """Targets, counted values and the trend by year; the postgraduate share of a ratio;
+    a rank drawn with its axis reversed (first place on top)."""
+    kpi = row.kpi
+
+    def measured(obj):
+        if obj is None or obj.value is None:
+            return None
+        return to_json_number(obj.value2 if kpi.is_ratio else obj.value)
+
+    years = [cell.year for cell in row.cells]
+    return {
+        "kind": "kpi",
+        "years": years,
+        "targets": [measured(cell.target) for cell in row.cells],
+        "actuals": [measured(cell.actual) for cell in row.cells],
+        "trend": [
+            to_json_number(projection.line[y]) if projection and y in projection.line else None
+            for y in years
+        ],
+        "reverse": kpi.is_rank,
+        "labels": {
+            "target": _("Target"),
+            "actual": _("Value"),
+            "trend": _("Trend to %(year)s") % {"year": years[-1]},
+            "axis": _("Postgraduate share, %") if kpi.is_ratio else kpi.get_unit_display(),
+        },
+    }
+
+
+def direction_chart(yearly: dict[int, GroupSummary]) -> dict:
+    """How many of the direction's KPIs were achieved, close, behind or without data."""
+    labels = {
+        "achieved": _("achieved"),
+        "close": _("close to target"),
+        "behind": _("behind target"),
+        "no_data": _("no data"),
+    }
+    return {
+        "kind": "direction",
+        "years": list(yearly),
+        "series": [
+            {
+                "key": status,
+                "label": label,
+                "colour": STATUS_COLOURS[status],
+                "values": [summary.counts[status] for summary in yearly.values()],
+            }
+            for status, label in labels.items()
+        ],
+        "labels": {"axis": _("KPIs")},
+    }
