@@ -39,7 +39,9 @@ def program_tree(program: Program) -> list[Direction]:
     for direction in directions:
         for alignment in direction.alignments.all():
             alignment.indicators = [
-                i for i in direction.target_indicators.all() if i.document_id == alignment.document_id
+                i
+                for i in direction.target_indicators.all()
+                if i.document_id == alignment.document_id
             ]
         for goal in direction.goals.all():
             for task in goal.tasks.all():

@@ -78,6 +78,9 @@ PLANNER_ONLY = expect(DENY, DENY, DENY, OK, DENY)
 GET_PAGES = [
     ("/", ALL_SIGNED_IN),
     ("/program/", ALL_SIGNED_IN),
+    ("/matrix/?direction=1&status=behind", ALL_SIGNED_IN),
+    ("/direction/2/", ALL_SIGNED_IN),
+    ("/?include=submitted", ALL_SIGNED_IN),
     ("/kpi/1.1.3/", ALL_SIGNED_IN),
     ("/entry/", ENTRY_ROLES),
     ("/entry/?year=2025&unit=science", ENTRY_ROLES),
