@@ -3,12 +3,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from directions.models import Direction
 from kpis.forms import AssignUnitForm
 from kpis.models import Actual, Evidence, Kpi, OrgUnit, ReportingYear, Target
+from kpis.resources import ActualResource, TargetResource
 
 
 class DirectionFilter(admin.SimpleListFilter):
@@ -75,8 +77,19 @@ class KpiAdmin(TranslationAdmin, SimpleHistoryAdmin):
         return obj.name if len(obj.name) <= 120 else obj.name[:117] + "…"
 
 
+class UserAwareImportMixin(ImportExportMixin):
+    """Hands the signed-in user to the resource, for permissions and the history."""
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(UserAwareImportMixin, SimpleHistoryAdmin):
+    resource_classes = [TargetResource]
     list_display = ["kpi", "year", "value", "value2", "raw_text"]
     list_filter = ["year", "kpi__task__goal__direction"]
     list_select_related = ["kpi"]
@@ -84,7 +97,8 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Actual)
-class ActualAdmin(SimpleHistoryAdmin):
+class ActualAdmin(UserAwareImportMixin, SimpleHistoryAdmin):
+    resource_classes = [ActualResource]
     list_display = ["kpi", "year", "value", "value2", "state", "is_demo", "updated_at"]
     list_filter = ["state", "year", "is_demo", "kpi__owner"]
     list_select_related = ["kpi"]

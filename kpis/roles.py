@@ -32,6 +32,7 @@ _VIEW_ALL = [
     "kpis.view_orgunit",
     "kpis.view_reportingyear",
     "kpis.view_evidence",
+    "reports.view_frozenreport",
 ]
 _PLANNER_WRITES = [
     f"{app}.{verb}_{model}"
@@ -52,7 +53,9 @@ _PLANNER_WRITES = [
 ]
 
 ROLE_PERMISSIONS = {
-    PLANNING_OFFICE: _VIEW_ALL + _PLANNER_WRITES + ["kpis.approve_actual", "kpis.enter_actual"],
+    PLANNING_OFFICE: _VIEW_ALL
+    + _PLANNER_WRITES
+    + ["kpis.approve_actual", "kpis.enter_actual", "reports.add_frozenreport"],
     DEPARTMENT_HEAD: _VIEW_ALL + ["kpis.enter_actual"],
     RECTORS_OFFICE: _VIEW_ALL,
 }

@@ -26,5 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("directions.urls")),
     path("", include("kpis.urls")),
+    path("", include("kpis.spreadsheet_urls")),
     path("", include("reports.urls")),
+    path("", include("reports.excel_urls")),
 ]

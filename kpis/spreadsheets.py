@@ -1,0 +1,405 @@
+"""A unit's data-entry workbook: built for download, read back safely on upload.
+
+The workbook has the unit's KPIs with their targets; only the value and comment cells
+are unlocked, and value cells validate what Excel lets one type. Reading an upload
+never trusts the file: size, type, macros, zip bombs and XML bombs are refused before
+openpyxl parses anything, and every row is checked like the entry form checks it."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from defusedxml import DefusedXmlException
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from directions.models import Program
+from kpis.models import Actual, ActualState, Kpi, OrgUnit
+from kpis.services import EDITABLE_STATES, Entry
+from kpis.validation import check_value, read_number
+from kpis.values import ValueFormatError, display_value, plain
+
+MAX_UPLOAD = 5 * 1024 * 1024
+MAX_UNPACKED = 50 * 1024 * 1024
+MAX_RATIO = 200  # an honest workbook compresses far less than this
+META_SHEET = "meta"
+TEMPLATE_MARK = "metu-entry-template"
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+UNLOCKED = Protection(locked=False)
+INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
+
+
+class SpreadsheetError(Exception):
+    """The file as a whole cannot be used; the message says why, for the user."""
+
+
+def headers(year: int) -> list[str]:
+    return [
+        _("Code"),
+        _("KPI"),
+        _("Unit"),
+        _("Target %(year)s") % {"year": year},
+        _("Value %(year)s") % {"year": year},
+        _("Comment"),
+    ]
+
+
+def accepted_headers(year: int) -> list[list[str]]:
+    """The header row in each language: a template downloaded in Russian may come back."""
+    from django.conf import settings
+
+    result = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            result.append(headers(year))
+    return result
+
+
+# --- Building the template ---------------------------------------------------------
+
+
+def build_template(*, user, program: Program, unit: OrgUnit, year: int) -> Workbook:
+    kpis = list(
+        Kpi.objects.editable_by(user)
+        .filter(program=program, owner=unit)
+        .prefetch_related("targets", "actuals")
+        .order_by("task__goal__direction__number", "task__position", "position")
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Values")[:31]
+    for column, title in enumerate(headers(year), start=1):
+        cell = sheet.cell(1, column, title)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    validations = _validations(sheet)
+    for row, kpi in enumerate(kpis, start=2):
+        _template_row(sheet, row, kpi, year, validations)
+    for column, width in zip("ABCDEF", [9, 70, 16, 13, 15, 40], strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "C2"
+    sheet.protection.sheet = True
+    sheet.protection.formatColumns = False  # people may still widen columns
+    meta = workbook.create_sheet(META_SHEET)
+    for row, value in enumerate([TEMPLATE_MARK, program.code, unit.code, year], start=1):
+        meta.cell(row, 1, value)
+    meta.sheet_state = "hidden"
+    meta.protection.sheet = True
+    return workbook
+
+
+def _validations(sheet) -> dict[str, DataValidation]:
+    def rule(kind: str, minimum, maximum=None) -> DataValidation:
+        operator = "between" if maximum is not None else "greaterThanOrEqual"
+        validation = DataValidation(
+            type=kind,
+            operator=operator,
+            formula1=str(minimum),
+            formula2=str(maximum) if maximum is not None else None,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=_("Not a valid value"),
+        )
+        sheet.add_data_validation(validation)
+        return validation
+
+    validations = {
+        "percent": rule("decimal", 0, 100),
+        "persons": rule("whole", 0),
+        "count": rule("whole", 0),
+        "rank": rule("whole", 1),
+    }
+    validations["percent"].error = _("A share in per cent lies between 0 and 100.")
+    validations["persons"].error = validations["count"].error = _("Enter a whole number.")
+    validations["rank"].error = _("A place in a ranking is a whole number of 1 or more.")
+    ratio = DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1="20",
+        allow_blank=True,
+        showInputMessage=True,
+    )
+    ratio.prompt = _("Two shares that add up to 100, e.g. 97/3")
+    sheet.add_data_validation(ratio)
+    validations["ratio"] = ratio
+    return validations
+
+
+def _template_row(sheet, row: int, kpi: Kpi, year: int, validations) -> None:
+    target = next((t for t in kpi.targets.all() if t.year == year), None)
+    actual = next((a for a in kpi.actuals.all() if a.year == year), None)
+    sheet.cell(row, 1, kpi.code)
+    sheet.cell(row, 2, kpi.name).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.cell(row, 3, str(kpi.get_unit_display()))
+    sheet.cell(row, 4, display_value(kpi.unit, target.value, target.value2) if target else "—")
+    value_cell, comment_cell = sheet.cell(row, 5), sheet.cell(row, 6)
+    if actual is not None and actual.value is not None:
+        value_cell.value = _template_value(kpi, actual)
+    if actual is not None:
+        comment_cell.value = actual.comment or None
+    if actual is None or actual.state in EDITABLE_STATES:
+        for cell in (value_cell, comment_cell):
+            cell.protection = UNLOCKED
+            cell.fill = INPUT_FILL
+        validations[kpi.unit].add(value_cell)
+
+
+def _template_value(kpi: Kpi, actual: Actual):
+    if kpi.is_ratio:
+        return f"{plain(actual.value)}/{plain(actual.value2)}"
+    value = actual.value.normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# --- Reading an upload -------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    code: str
+    name: str = ""
+    old: str = ""
+    new: str = ""
+    comment: str = ""
+    change: str = "error"  # new, changed, unchanged or error
+    message: str = ""
+    kpi: Kpi | None = None
+    value: Decimal | None = None
+    value2: Decimal | None = None
+    version: int = 0
+    explanation: str = ""
+
+
+@dataclass
+class Preview:
+    program: Program
+    unit: OrgUnit
+    year: int
+    rows: list[PreviewRow] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(row.change == "error" for row in self.rows)
+
+    @property
+    def changes(self) -> list[PreviewRow]:
+        return [row for row in self.rows if row.change in ("new", "changed")]
+
+    def entries(self, *, submit: bool = False) -> list[Entry]:
+        return [
+            Entry(
+                kpi=row.kpi,
+                value=row.value,
+                value2=row.value2,
+                comment=row.comment,
+                explanation=row.explanation,
+                seen_version=row.version,
+                submit=submit,
+            )
+            for row in self.changes
+        ]
+
+
+def check_file(content: bytes) -> None:
+    """Refuse what is not a plain, honest .xlsx before any XML is parsed."""
+    if len(content) > MAX_UPLOAD:
+        raise SpreadsheetError(_("The file is larger than 5 MB."))
+    if content.startswith(OLE2):
+        raise SpreadsheetError(
+            _(
+                "This is a password-protected workbook or an old .xls file. "
+                "Save it as a normal .xlsx workbook without a password."
+            )
+        )
+    if not content.startswith(b"PK\x03\x04"):
+        raise SpreadsheetError(_("This is not an Excel workbook (.xlsx)."))
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise SpreadsheetError(_("The workbook is damaged and cannot be read.")) from None
+    names = {info.filename for info in infos}
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise SpreadsheetError(
+            _("The workbook contains macros. Save it as a plain .xlsx workbook.")
+        )
+    if "xl/workbook.xml" not in names:
+        raise SpreadsheetError(_("This is not an Excel workbook (.xlsx)."))
+    unpacked = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos) or 1
+    if unpacked > MAX_UNPACKED or (unpacked > 1024 * 1024 and unpacked / packed > MAX_RATIO):
+        raise SpreadsheetError(_("The workbook unpacks to an implausible size and was refused."))
+
+
+def read_upload(content: bytes, *, user, program: Program) -> Preview:
+    """Check an uploaded template and say, row by row, what saving it would do."""
+    check_file(content)
+    try:
+        # Not read_only: every sheet is parsed here, inside the guard (files are ≤ 5 MB).
+        workbook = load_workbook(io.BytesIO(content), data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds; all mean "unreadable"
+        if _caused_by(exc, DefusedXmlException):
+            raise SpreadsheetError(_("The workbook contains unsafe XML and was refused.")) from None
+        raise SpreadsheetError(_("The workbook is damaged and cannot be read.")) from None
+    try:
+        unit, year = _meta(workbook, user=user, program=program)
+        sheet = workbook.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    _check_header(rows[0] if rows else (), year)
+    data = [(number, row) for number, row in enumerate(rows[1:], start=2) if _filled(row)]
+    if not data:
+        raise SpreadsheetError(_("The sheet has no rows to import."))
+    preview = Preview(program=program, unit=unit, year=year)
+    _read_rows(preview, data, user=user)
+    return preview
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    while exc is not None:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _meta(workbook, *, user, program: Program) -> tuple[OrgUnit, int]:
+    if META_SHEET not in workbook.sheetnames:
+        raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
+    values = [
+        row[0] for row in workbook[META_SHEET].iter_rows(max_row=4, max_col=1, values_only=True)
+    ]
+    if len(values) < 4 or values[0] != TEMPLATE_MARK:
+        raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
+    if values[1] != program.code:
+        raise SpreadsheetError(_("This template belongs to another program."))
+    unit = OrgUnit.objects.filter(code=values[2]).first()
+    year = int(values[3]) if str(values[3]).isdigit() else None
+    if unit is None or year is None or not program.covers(year):
+        raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
+    return unit, year
+
+
+def _filled(row) -> bool:
+    return any(cell not in (None, "") for cell in row)
+
+
+def _check_header(found, year: int) -> None:
+    found = [str(cell).strip() if cell is not None else "" for cell in found]
+    while found and not found[-1]:
+        found.pop()
+    for expected in accepted_headers(year):
+        if found == expected:
+            return
+    expected = headers(year)
+    missing = [h for h in expected if h not in found]
+    extra = [h for h in found if h not in sum(accepted_headers(year), [])]
+    if missing and not extra and len(found) < len(expected):
+        problem = _("columns are missing: %(names)s") % {"names": ", ".join(missing)}
+    elif extra:
+        problem = _("unexpected columns: %(names)s") % {"names": ", ".join(extra)}
+    else:
+        problem = _("the columns are not in the template's order")
+    raise SpreadsheetError(
+        _("The first row must be the template's header (%(expected)s): %(problem)s.")
+        % {"expected": ", ".join(expected), "problem": problem}
+    )
+
+
+def _read_rows(preview: Preview, data, *, user) -> None:
+    codes = [str(row[0]).strip() if row and row[0] is not None else "" for _n, row in data]
+    kpis = {
+        k.code: k
+        for k in Kpi.objects.filter(program=preview.program, code__in=codes).prefetch_related(
+            "targets"
+        )
+    }
+    editable = set(
+        Kpi.objects.editable_by(user).filter(program=preview.program).values_list("code", flat=True)
+    )
+    actuals = {
+        a.kpi.code: a
+        for a in Actual.objects.filter(kpi__in=kpis.values(), year=preview.year).select_related(
+            "kpi"
+        )
+    }
+    seen: set[str] = set()
+    for (number, row), code in zip(data, codes, strict=True):
+        cells = list(row) + [None] * (6 - len(row))
+        item = PreviewRow(line=number, code=code)
+        preview.rows.append(item)
+        kpi = kpis.get(code)
+        if kpi is None:
+            item.message = _("Unknown KPI code “%(code)s”.") % {"code": code}
+            continue
+        item.kpi, item.name = kpi, kpi.name
+        if code in seen:
+            item.message = _("KPI %(code)s appears twice in the file.") % {"code": code}
+            continue
+        seen.add(code)
+        if code not in editable or kpi.owner_id != preview.unit.id:
+            item.message = _("KPI %(code)s is not one of %(unit)s's KPIs that you may enter.") % {
+                "code": code,
+                "unit": preview.unit.name,
+            }
+            continue
+        _read_value(item, kpi, cells[4], cells[5], actuals.get(code))
+
+
+def _read_value(item: PreviewRow, kpi: Kpi, raw_value, raw_comment, actual: Actual | None) -> None:
+    item.comment = "" if raw_comment is None else str(raw_comment).strip()[:2000]
+    try:
+        item.value, item.value2 = _parse_value(kpi, raw_value)
+        check_value(kpi.unit, item.value, item.value2)
+    except ValidationError as exc:
+        item.message = " ".join(exc.messages)
+        return
+    item.new = display_value(kpi.unit, item.value, item.value2) if item.value is not None else ""
+    if actual is None:
+        item.change = "new" if item.value is not None or item.comment else "unchanged"
+        return
+    item.version, item.explanation = actual.version, actual.explanation
+    item.old = (
+        display_value(kpi.unit, actual.value, actual.value2) if actual.value is not None else ""
+    )
+    same = (actual.value, actual.value2, actual.comment) == (item.value, item.value2, item.comment)
+    if same:
+        item.change = "unchanged"
+    elif actual.state not in EDITABLE_STATES:
+        state = ActualState(actual.state).label
+        item.message = _("This value is %(state)s and can no longer be changed here.") % {
+            "state": state
+        }
+    else:
+        item.change = "changed"
+
+
+def _parse_value(kpi: Kpi, raw) -> tuple[Decimal | None, Decimal | None]:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    if isinstance(raw, bool):
+        raise ValidationError(_("“%(text)s” is not a number.") % {"text": raw})
+    if isinstance(raw, int | float):
+        number = Decimal(str(raw))
+        if kpi.is_ratio:
+            raise ValidationError(_("Write the ratio as two shares, e.g. 97/3."))
+        return number, None
+    text = str(raw).strip()
+    if kpi.is_ratio:
+        higher, sep, postgraduate = text.partition("/")
+        if not sep:
+            raise ValidationError(_("Write the ratio as two shares, e.g. 97/3."))
+        return read_number(higher), read_number(postgraduate)
+    try:
+        return read_number(text), None
+    except ValueFormatError:  # pragma: no cover - read_number raises ValidationError
+        raise ValidationError(_("“%(text)s” is not a number.") % {"text": text}) from None

@@ -1,0 +1,88 @@
+"""Downloading the Ministry report and keeping frozen copies of it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from directions.selectors import current_program
+from kpis import roles
+from reports.excel import build_ministry_report, report_filename, workbook_bytes
+from reports.models import FrozenReport
+from reports.selectors import latest_year_with_values
+from reports.services import freeze_report
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def ministry_report(request: HttpRequest) -> HttpResponse:
+    """The report as it stands now, for a year (?year=) or every year (?year=all)."""
+    program = current_program()
+    if program is None:
+        raise Http404
+    include_submitted = request.GET.get("include") == "submitted"
+    raw_year = request.GET.get("year", "")
+    if raw_year == "all":
+        year = None
+    elif raw_year.isdigit() and program.covers(int(raw_year)):
+        year = int(raw_year)
+    elif not raw_year:
+        year = latest_year_with_values(program, include_submitted=include_submitted)
+    else:
+        raise Http404(_("No such year in the program."))
+    workbook = build_ministry_report(
+        program, year=year, include_submitted=include_submitted, user=request.user
+    )
+    response = HttpResponse(workbook_bytes(workbook), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{report_filename(program, year)}"'
+    return response
+
+
+def frozen_reports(request: HttpRequest) -> HttpResponse:
+    """The reports sent to the Ministry; the planning office freezes new ones here."""
+    program = current_program()
+    if program is None:
+        raise Http404
+    reports = FrozenReport.objects.filter(program=program).select_related("created_by")
+    return render(
+        request,
+        "reports/frozen_reports.html",
+        {"program": program, "reports": reports, "can_freeze": roles.is_planner(request.user)},
+    )
+
+
+@require_POST
+def freeze(request: HttpRequest) -> HttpResponse:
+    if not roles.is_planner(request.user):
+        raise PermissionDenied
+    program = current_program()
+    raw_year = request.POST.get("year", "")
+    if program is None or not raw_year.isdigit() or not program.covers(int(raw_year)):
+        messages.error(request, _("Choose a year of the program."))
+        return redirect("frozen_reports")
+    report = freeze_report(
+        user=request.user,
+        program=program,
+        year=int(raw_year),
+        include_submitted=request.POST.get("include") == "submitted",
+        note=request.POST.get("note", ""),
+    )
+    messages.success(
+        request,
+        _("The %(year)s report is frozen. This file will download unchanged from now on.")
+        % {"year": report.year},
+    )
+    return redirect("frozen_reports")
+
+
+def frozen_download(request: HttpRequest, pk: int) -> FileResponse:
+    report = get_object_or_404(FrozenReport.objects.select_related("program"), pk=pk)
+    try:
+        handle = report.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing from storage.")) from None
+    return FileResponse(handle, as_attachment=True, filename=report.filename, content_type=XLSX)
