@@ -159,6 +159,19 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "strategy@metu.edu.kz")
 
+# Rendered dashboards are cached this many seconds (0: off); any change of the data
+# they show invalidates them at once (reports/cache.py).
+DASHBOARD_CACHE_SECONDS = int(env("DASHBOARD_CACHE_SECONDS", "600"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "metu",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+# Sessions read from the cache first, the database only on a miss.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # A KPI within this share of its target (but not on it) is "close"; below it, "behind".
 KPI_CLOSE_THRESHOLD = int(env("KPI_CLOSE_THRESHOLD", "90"))
 

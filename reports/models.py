@@ -52,3 +52,16 @@ class FrozenReport(models.Model):
     @property
     def filename(self) -> str:
         return f"{self.program.code}-{self.year}-report-frozen-{self.created_at:%Y%m%d-%H%M}.xlsx"
+
+
+class DataVersion(models.Model):
+    """A counter that moves on whenever program data changes. Cached dashboards are
+    keyed by it, so one write invalidates them on every server process at once."""
+
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -14,6 +14,7 @@ from kpis.forms import TargetChangeForm
 from kpis.models import OrgUnit, Unit
 from kpis.status import Status
 from reports import charts, dashboards, selectors
+from reports.cache import cached_body
 
 
 def _program() -> Program:
@@ -40,6 +41,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     """The home page: how every direction stands in a year, and what is behind."""
     program = _program()
     options = _options(request, program)
+    body = cached_body(
+        request,
+        "overview",
+        (program.pk, options["year"], options["include_submitted"]),
+        "reports/overview_body.html",
+        lambda: _overview_context(program, options),
+    )
+    return render(request, "reports/overview.html", {"body": body, **options})
+
+
+def _overview_context(program: Program, options: dict) -> dict:
     year = options["year"]
     kpis = selectors.kpis_with_values(program, include_submitted=options["include_submitted"])
     rows = dashboards.kpi_rows(kpis, program.years)
@@ -50,7 +62,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         kpi_counts[number] = kpi_counts.get(number, 0) + 1
     progress = dashboards.entry_progress(selectors.entry_states(program, year), kpi_counts)
     directions = {row.kpi.task.goal.direction.number: row.kpi.task.goal.direction for row in rows}
-    ctx = {
+    return {
         "program": program,
         **options,
         "overall": overall,
@@ -65,17 +77,27 @@ def overview(request: HttpRequest) -> HttpResponse:
         "behind": dashboards.behind(rows, year),
         "statuses": Status,
     }
-    return render(request, "reports/overview.html", ctx)
 
 
 def matrix(request: HttpRequest) -> HttpResponse:
     """All KPIs × all years, filtered by direction, unit and status in a year."""
     program = _program()
     options = _options(request, program)
+    filters = {name: request.GET.get(name, "") for name in ("direction", "unit", "status")}
+    body = cached_body(
+        request,
+        "matrix",
+        (program.pk, options["year"], options["include_submitted"], *filters.values()),
+        "reports/matrix_body.html",
+        lambda: _matrix_context(program, options, **filters),
+    )
+    return render(request, "reports/matrix.html", {"body": body, **options})
+
+
+def _matrix_context(
+    program: Program, options: dict, *, direction: str, unit: str, status: str
+) -> dict:
     kpis = selectors.kpis_with_values(program, include_submitted=options["include_submitted"])
-    direction = request.GET.get("direction", "")
-    unit = request.GET.get("unit", "")
-    status = request.GET.get("status", "")
     if direction.isdigit():
         kpis = kpis.filter(task__goal__direction__number=int(direction))
     if unit:
@@ -83,7 +105,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
     rows = dashboards.kpi_rows(kpis, program.years)
     if status in Status.values:
         rows = [r for r in rows if r.cell(options["year"]).assessment.status == status]
-    ctx = {
+    return {
         "program": program,
         **options,
         "rows": rows,
@@ -94,22 +116,32 @@ def matrix(request: HttpRequest) -> HttpResponse:
         "units": OrgUnit.objects.order_by("name"),
         "statuses": Status,
     }
-    return render(request, "reports/matrix.html", ctx)
 
 
 def direction_page(request: HttpRequest, number: int) -> HttpResponse:
     """One direction: its goal and tasks, its KPIs by year, and a chart of their status."""
     program = _program()
     options = _options(request, program)
-    direction = get_object_or_404(
-        Direction.objects.prefetch_related("goals__tasks"), program=program, number=number
+    direction = get_object_or_404(Direction, program=program, number=number)
+    body = cached_body(
+        request,
+        "direction",
+        (program.pk, number, options["year"], options["include_submitted"]),
+        "reports/direction_body.html",
+        lambda: _direction_context(program, direction, options),
     )
+    return render(
+        request, "reports/direction.html", {"body": body, "direction": direction, **options}
+    )
+
+
+def _direction_context(program: Program, direction: Direction, options: dict) -> dict:
     kpis = selectors.kpis_with_values(
         program, include_submitted=options["include_submitted"]
     ).filter(task__goal__direction=direction)
     rows = dashboards.kpi_rows(kpis, program.years)
     yearly = dashboards.yearly_summaries(rows, program.years)
-    ctx = {
+    return {
         "program": program,
         **options,
         "direction": direction,
@@ -118,7 +150,6 @@ def direction_page(request: HttpRequest, number: int) -> HttpResponse:
         "chart": charts.direction_chart(yearly),
         "statuses": Status,
     }
-    return render(request, "reports/direction.html", ctx)
 
 
 def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:

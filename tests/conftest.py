@@ -48,6 +48,8 @@ def _test_settings(settings, tmp_path):
     # The test client's login() bypasses the request axes needs; tests/test_security.py
     # switches axes on to test login throttling through the real login page.
     settings.AXES_ENABLED = False
+    # Pages are tested uncached; tests/test_cache.py tests the cache and its invalidation.
+    settings.DASHBOARD_CACHE_SECONDS = 0
 
 
 @pytest.fixture
