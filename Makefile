@@ -57,6 +57,12 @@ serve: install
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(VENV)/bin/gunicorn metu_strategy.wsgi -c metu_strategy/gunicorn.conf.py
 
+## Benchmarks (not part of `make test`): pages, Excel, import, load; see benchmarks/
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q wrk; }
+	$(PY) benchmarks/run.py
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
