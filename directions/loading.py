@@ -283,7 +283,7 @@ class _Translator:
             self.fields(indicators[int(number)], texts, f"indicator {number}")
 
     def fields(self, obj, texts: dict, label: str) -> None:
-        changed = []
+        changed, filled = [], False
         for field_name, by_language in texts.items():
             if isinstance(by_language, list):  # the program's basis: one line per document
                 by_language = {
@@ -298,9 +298,11 @@ class _Translator:
                 if current and not self.overwrite:
                     self.report.differing.append(f"{label}: {name}")
                     continue
+                filled = filled or not current
                 setattr(obj, name, wanted)
                 changed.append(name)
         if changed:
             obj._change_reason = RELOAD_REASON
             obj.save(update_fields=changed)
-            self.report.updated[f"{obj._meta.model_name} translation"] += 1
+            counter = self.report.created if filled else self.report.updated
+            counter[f"{obj._meta.model_name} translation"] += 1

@@ -28,14 +28,58 @@ DEMO_ACCOUNTS = [
     DemoAccount("rector", "rector-demo", roles.RECTORS_OFFICE, "Бақыт Нұрланов"),
 ]
 
-# unit code → (name, heads, task numbers it owns)
+# unit code → ((Kazakh, Russian, English name), heads, task numbers it owns)
 DEMO_UNITS = {
-    "academic": ("Академиялық мәселелер департаменті", ["head"], ["1.1", "1.2", "1.3"]),
-    "digital": ("Цифрландыру орталығы", ["head"], ["1.4"]),
-    "science": ("Ғылым және инновациялар департаменті", ["head2"], ["2.1", "2.2", "2.3", "2.4"]),
-    "international": ("Халықаралық ынтымақтастық бөлімі", [], ["3.1", "3.2", "3.3"]),
-    "youth": ("Тәрбие және жастар саясаты бөлімі", [], ["4.1", "4.2", "4.3"]),
-    "finance": ("Қаржы-экономикалық департамент", [], ["5.1", "5.2", "5.3"]),
+    "academic": (
+        (
+            "Академиялық мәселелер департаменті",
+            "Департамент по академическим вопросам",
+            "Academic Affairs Department",
+        ),
+        ["head"],
+        ["1.1", "1.2", "1.3"],
+    ),
+    "digital": (
+        ("Цифрландыру орталығы", "Центр цифровизации", "Digitalisation Centre"),
+        ["head"],
+        ["1.4"],
+    ),
+    "science": (
+        (
+            "Ғылым және инновациялар департаменті",
+            "Департамент науки и инноваций",
+            "Science and Innovation Department",
+        ),
+        ["head2"],
+        ["2.1", "2.2", "2.3", "2.4"],
+    ),
+    "international": (
+        (
+            "Халықаралық ынтымақтастық бөлімі",
+            "Отдел международного сотрудничества",
+            "International Cooperation Office",
+        ),
+        [],
+        ["3.1", "3.2", "3.3"],
+    ),
+    "youth": (
+        (
+            "Тәрбие және жастар саясаты бөлімі",
+            "Отдел воспитательной работы и молодежной политики",
+            "Student Life and Youth Policy Office",
+        ),
+        [],
+        ["4.1", "4.2", "4.3"],
+    ),
+    "finance": (
+        (
+            "Қаржы-экономикалық департамент",
+            "Финансово-экономический департамент",
+            "Finance and Economics Department",
+        ),
+        [],
+        ["5.1", "5.2", "5.3"],
+    ),
 }
 
 
@@ -43,8 +87,10 @@ DEMO_UNITS = {
 def setup_demo(program: Program) -> list[DemoAccount]:
     """Create (or reset) the demo accounts, units and KPI assignments."""
     users = {account.username: _account(account) for account in DEMO_ACCOUNTS}
-    for code, (name, heads, tasks) in DEMO_UNITS.items():
-        unit, _created = OrgUnit.objects.update_or_create(code=code, defaults={"name": name})
+    for code, ((kk, ru, en), heads, tasks) in DEMO_UNITS.items():
+        unit, _created = OrgUnit.objects.update_or_create(
+            code=code, defaults={"name_kk": kk, "name_ru": ru, "name_en": en, "name": kk}
+        )
         unit.heads.set([users[h] for h in heads])
         for kpi in Kpi.objects.filter(program=program, task__number__in=tasks, owner__isnull=True):
             kpi.owner = unit

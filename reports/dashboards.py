@@ -82,11 +82,11 @@ class GroupSummary:
 
 
 def kpi_rows(kpis, years: list[int]) -> list[KpiRow]:
-    """Each KPI with a cell per year: its target, counted value and status."""
+    """Each KPI (from reports.selectors.kpis_with_values) with a cell per year: its
+    target, counted value and status."""
     rows = []
     for kpi in kpis:
-        targets = {t.year: t for t in kpi.targets.all()}
-        actuals = {a.year: a for a in kpi.actuals.all()}
+        targets, actuals = kpi.yearly_targets, kpi.yearly_actuals
         cells = []
         for year in years:
             target, actual = targets.get(year), actuals.get(year)

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 
 from directions.models import Program
 from kpis.models import Kpi
-from kpis.status import status_for
 from kpis.values import json_value, plain
+from reports.dashboards import kpi_rows
 from reports.selectors import kpis_with_values
 
 CSV_COLUMNS = [
@@ -35,7 +35,7 @@ CSV_COLUMNS = [
 
 def program_document(program: Program, *, include_submitted: bool = False) -> dict:
     """program → directions → goals → tasks → KPIs, targets and actuals keyed by year."""
-    kpis = list(kpis_with_values(program, include_submitted=include_submitted))
+    kpis = kpis_with_values(program, include_submitted=include_submitted)
     directions: dict[int, dict] = {}
     goals: dict[int, dict] = {}
     tasks: dict[int, dict] = {}
@@ -67,8 +67,7 @@ def program_document(program: Program, *, include_submitted: bool = False) -> di
 
 
 def _kpi_document(kpi: Kpi, years: list[int]) -> dict:
-    targets = {t.year: t for t in kpi.targets.all()}
-    actuals = {a.year: a for a in kpi.actuals.all()}
+    targets, actuals = kpi.yearly_targets, kpi.yearly_actuals
     return {
         "code": kpi.code,
         "name": kpi.name,
@@ -86,13 +85,11 @@ def _pair(row) -> tuple:
 
 def program_rows(program: Program, *, include_submitted: bool = False) -> Iterator[list[str]]:
     """One row per KPI and year, with the status the rules give."""
-    for kpi in kpis_with_values(program, include_submitted=include_submitted):
-        targets = {t.year: t for t in kpi.targets.all()}
-        actuals = {a.year: a for a in kpi.actuals.all()}
-        task = kpi.task
-        for year in program.years:
-            target, actual = targets.get(year), actuals.get(year)
-            assessment = status_for(kpi, year, include_submitted=include_submitted)
+    kpis = kpis_with_values(program, include_submitted=include_submitted)
+    for row in kpi_rows(kpis, program.years):
+        kpi, task = row.kpi, row.kpi.task
+        for cell in row.cells:
+            target, actual, assessment = cell.target, cell.actual, cell.assessment
             yield [
                 program.code,
                 str(task.goal.direction.number),
@@ -103,7 +100,7 @@ def program_rows(program: Program, *, include_submitted: bool = False) -> Iterat
                 kpi.unit,
                 kpi.sense,
                 kpi.owner.name if kpi.owner else "",
-                str(year),
+                str(cell.year),
                 plain(target.value) if target else "",
                 plain(target.value2) if target else "",
                 target.raw_text if target else "",

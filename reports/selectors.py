@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Q
 
-from directions.models import Program
-from kpis.models import Actual, ActualState, Kpi, Target
+from directions.models import Program, Task
+from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.status import assess_values
 from kpis.values import display_value
 
@@ -20,24 +22,71 @@ def counted_states(*, include_submitted: bool) -> list[str]:
     return states
 
 
-def kpis_with_values(program: Program, *, include_submitted: bool = False) -> QuerySet[Kpi]:
-    """Every KPI of the program with its task, direction, owner, targets and counted actuals.
+@dataclass(frozen=True, slots=True)
+class YearValue:
+    """A target or counted value as the dashboards read it: plain numbers, no model."""
 
-    Four queries whatever the number of KPIs."""
-    return (
-        Kpi.objects.filter(program=program)
-        .select_related("task__goal__direction", "owner")
-        .prefetch_related(
-            Prefetch("targets", queryset=Target.objects.order_by("year")),
-            Prefetch(
-                "actuals",
-                queryset=Actual.objects.filter(
-                    state__in=counted_states(include_submitted=include_submitted)
-                ).order_by("year"),
-            ),
-        )
+    year: int
+    value: Decimal | None
+    value2: Decimal | None
+    raw_text: str = ""
+    state: str = ""
+
+
+def kpis_with_values(
+    program: Program,
+    *,
+    include_submitted: bool = False,
+    direction: int | None = None,
+    unit: str | None = None,
+    code: str | None = None,
+    with_notes: bool = False,
+) -> list[Kpi]:
+    """The program's KPIs (optionally of one direction, unit or code) with their task,
+    direction and owner, and `yearly_targets` / `yearly_actuals`: year → YearValue of
+    the targets and the counted values. Five queries whatever the number of KPIs."""
+    where = Q(program=program)
+    if direction is not None:
+        where &= Q(task__goal__direction__number=direction)
+    if unit:
+        where &= Q(owner__code=unit)
+    if code:
+        where &= Q(code=code)
+    kpis = list(
+        Kpi.objects.filter(where)
+        .defer(*([] if with_notes else _LONG_TEXTS))
         .order_by("task__goal__direction__number", "task__position", "position")
     )
+    # The 17 tasks and the units once each, rather than joined onto every KPI row.
+    tasks = Task.objects.filter(goal__direction__program=program).select_related("goal__direction")
+    tasks_by_id = {task.id: task for task in tasks}
+    units = {unit.id: unit for unit in OrgUnit.objects.all()}
+    of_kpis = {"kpi__in": Kpi.objects.filter(where).values("id")}
+    targets: dict[int, dict[int, YearValue]] = defaultdict(dict)
+    for kpi_id, year, value, value2, raw in Target.objects.filter(**of_kpis).values_list(
+        "kpi_id", "year", "value", "value2", "raw_text"
+    ):
+        targets[kpi_id][year] = YearValue(year, value, value2, raw)
+    actuals: dict[int, dict[int, YearValue]] = defaultdict(dict)
+    counted = Actual.objects.filter(
+        **of_kpis, state__in=counted_states(include_submitted=include_submitted)
+    )
+    for kpi_id, year, value, value2, state in counted.values_list(
+        "kpi_id", "year", "value", "value2", "state"
+    ):
+        actuals[kpi_id][year] = YearValue(year, value, value2, state=state)
+    for kpi in kpis:
+        kpi.task = tasks_by_id[kpi.task_id]
+        kpi.owner = units.get(kpi.owner_id)
+        kpi.yearly_targets = targets[kpi.id]
+        kpi.yearly_actuals = actuals[kpi.id]
+    return kpis
+
+
+# Long texts that only the KPI page shows.
+_LONG_TEXTS = [
+    f"{field}{suffix}" for field in ("notes", "methodology") for suffix in ("", "_kk", "_ru", "_en")
+]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from kpis.models import OrgUnit, Unit
 from kpis.status import Status
 from reports import charts, dashboards, selectors
 from reports.cache import cached_body
+from reports.matrix import matrix_body
 
 
 def _program() -> Program:
@@ -97,11 +98,12 @@ def matrix(request: HttpRequest) -> HttpResponse:
 def _matrix_context(
     program: Program, options: dict, *, direction: str, unit: str, status: str
 ) -> dict:
-    kpis = selectors.kpis_with_values(program, include_submitted=options["include_submitted"])
-    if direction.isdigit():
-        kpis = kpis.filter(task__goal__direction__number=int(direction))
-    if unit:
-        kpis = kpis.filter(owner__code=unit)
+    kpis = selectors.kpis_with_values(
+        program,
+        include_submitted=options["include_submitted"],
+        direction=int(direction) if direction.isdigit() else None,
+        unit=unit,
+    )
     rows = dashboards.kpi_rows(kpis, program.years)
     if status in Status.values:
         rows = [r for r in rows if r.cell(options["year"]).assessment.status == status]
@@ -109,6 +111,7 @@ def _matrix_context(
         "program": program,
         **options,
         "rows": rows,
+        "body_rows": matrix_body(rows, program.years),
         "direction": direction,
         "unit": unit,
         "status": status,
@@ -137,8 +140,8 @@ def direction_page(request: HttpRequest, number: int) -> HttpResponse:
 
 def _direction_context(program: Program, direction: Direction, options: dict) -> dict:
     kpis = selectors.kpis_with_values(
-        program, include_submitted=options["include_submitted"]
-    ).filter(task__goal__direction=direction)
+        program, include_submitted=options["include_submitted"], direction=direction.number
+    )
     rows = dashboards.kpi_rows(kpis, program.years)
     yearly = dashboards.yearly_summaries(rows, program.years)
     return {
@@ -146,6 +149,7 @@ def _direction_context(program: Program, direction: Direction, options: dict) ->
         **options,
         "direction": direction,
         "rows": rows,
+        "body_rows": matrix_body(rows, program.years, with_directions=False),
         "yearly": [(year, yearly[year]) for year in program.years],
         "chart": charts.direction_chart(yearly),
         "statuses": Status,
@@ -156,10 +160,12 @@ def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One KPI's whole story: targets and values by year, trend, history, evidence."""
     program = _program()
     options = _options(request, program, need_year=False)
-    kpi = get_object_or_404(
-        selectors.kpis_with_values(program, include_submitted=options["include_submitted"]),
-        code=code,
+    found = selectors.kpis_with_values(
+        program, include_submitted=options["include_submitted"], code=code, with_notes=True
     )
+    if not found:
+        raise Http404(_("No such KPI."))
+    kpi = found[0]
     (row,) = dashboards.kpi_rows([kpi], program.years)
     projection = dashboards.projection_for(row, program.end_year)
     ctx = {

@@ -8,7 +8,7 @@ from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 from django.test import Client, override_settings
 
-from directions.loading import load_program, read_fixture
+from directions.loading import load_program, read_fixture, read_translations
 from directions.models import Program
 from kpis import roles
 from kpis.demo import setup_demo
@@ -23,7 +23,7 @@ def _ensure_program() -> Program:
     program = Program.objects.filter(code="METU-2023-2029").first()
     if program is None:
         with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
-            load_program(read_fixture())
+            load_program(read_fixture(), translations=read_translations())
             program = Program.objects.get(code="METU-2023-2029")
             setup_demo(program)
     return program

@@ -1,0 +1,109 @@
+"""The KPI × year table body, built in Python.
+
+The matrix has a cell per KPI and year (560 for the program, 5,600 for one ten times
+larger); rendering it with template tags took most of the page's time, so the rows are
+written here, with every text escaped."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from html import escape
+
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from kpis.status import STATUS_SYMBOLS, Status
+from kpis.values import display_value
+from reports.dashboards import KpiRow
+
+NAME_LENGTH = 90
+
+
+def matrix_body(
+    rows: list[KpiRow], years: list[int], *, with_directions: bool = True
+) -> SafeString:
+    """<tr> rows: direction and task headings, then a row per KPI with its cells."""
+    columns = len(years) + 1
+    text = _Texts()
+    parts: list[str] = []
+    direction_number = task_number = None
+    for row in rows:
+        task = row.kpi.task
+        direction = task.goal.direction
+        if with_directions and direction.number != direction_number:
+            direction_number = direction.number
+            url = reverse("direction", args=[direction.number])
+            parts.append(
+                f'<tr class="direction-row"><th colspan="{columns}" scope="rowgroup" '
+                f'class="sticky-col"><a href="{url}">{direction.number}. '
+                f"{escape(direction.name)}</a></th></tr>"
+            )
+        if task.number != task_number:
+            task_number = task.number
+            parts.append(
+                f'<tr class="task-row"><th colspan="{columns}" scope="rowgroup" '
+                f'class="sticky-col">{text.task} {escape(task.number)}. '
+                f"{escape(task.name)}</th></tr>"
+            )
+        parts.append(_kpi_row(row, text))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
+
+
+class _Texts:
+    """Translated words and formatted numbers, each worked out once per table: the same
+    targets, units and statuses recur in hundreds of cells."""
+
+    def __init__(self) -> None:
+        self.task = escape(gettext("Task"))
+        self.labels = {status: escape(str(status.label)) for status in Status}
+        self.kpi_url = reverse("kpi_detail", args=["CODE"])
+        self.units: dict[str, str] = {}
+        self.values = lru_cache(maxsize=8192)(self._value)
+        self.percents = lru_cache(maxsize=4096)(self._percent)
+
+    def unit(self, kpi) -> str:
+        if kpi.unit not in self.units:
+            self.units[kpi.unit] = escape(str(kpi.get_unit_display()))
+        return self.units[kpi.unit]
+
+    @staticmethod
+    def _value(unit: str, value, value2) -> str:
+        return escape(display_value(unit, value, value2))
+
+    @staticmethod
+    def _percent(value) -> str:
+        return number_format(value, use_l10n=True)
+
+    def value(self, unit: str, obj) -> str:
+        return "—" if obj is None else self.values(unit, obj.value, obj.value2)
+
+
+def _kpi_row(row: KpiRow, text: _Texts) -> str:
+    kpi = row.kpi
+    full_name = kpi.name
+    name = full_name if len(full_name) <= NAME_LENGTH else full_name[: NAME_LENGTH - 1] + "…"
+    details = text.unit(kpi)
+    if kpi.owner is not None:
+        details += " · " + escape(kpi.owner.name)
+    cells = []
+    for cell in row.cells:
+        status = cell.assessment.status
+        label = text.labels[status]
+        title = label
+        if cell.assessment.achievement is not None:
+            title += f": {text.percents(cell.assessment.achievement)}%"
+        actual = text.value(kpi.unit, cell.actual) if cell.actual is not None else "·"
+        cells.append(
+            f'<td class="cell cell-{status}" title="{title}">'
+            f'<span class="t">{text.value(kpi.unit, cell.target)}</span>'
+            f'<span class="a">{actual}</span>'
+            f'<span class="sym" aria-label="{label}">{STATUS_SYMBOLS[status]}</span></td>'
+        )
+    url = text.kpi_url.replace("CODE", kpi.code)
+    return (
+        f'<tr><th scope="row" class="sticky-col kpi-cell"><span class="code">{kpi.code}</span> '
+        f'<a href="{url}" title="{escape(full_name)}">{escape(name)}</a>'
+        f'<small class="muted">{details}</small></th>{"".join(cells)}</tr>'
+    )
