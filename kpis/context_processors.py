@@ -1,13 +1,27 @@
+from django.core.cache import cache
 from django.http import HttpRequest
 
 from kpis import roles
 
+ROLE_SECONDS = 60
+
 
 def user_role(request: HttpRequest) -> dict:
-    """What the navigation needs to show each role only what it may use."""
+    """What the navigation needs to show each role only what it may use.
+
+    Kept a minute per user: it only decides which links are shown, every page checks
+    the permission itself, and reading permissions costs two queries per page."""
     user = request.user
-    return {
-        "is_planner": roles.is_planner(user),
-        "is_department_head": roles.is_department_head(user),
-        "role_label": roles.role_label(user) if user.is_authenticated else "",
-    }
+    if not user.is_authenticated:
+        return {"is_planner": False, "is_department_head": False, "can_enter": False}
+    key = f"role:{user.pk}:{user.password[-12:]}"
+    role = cache.get(key)
+    if role is None:
+        role = {
+            "is_planner": roles.is_planner(user),
+            "is_department_head": roles.is_department_head(user),
+            "can_enter": user.has_perm("kpis.enter_actual"),
+            "role_label": roles.role_label(user),
+        }
+        cache.set(key, role, ROLE_SECONDS)
+    return role

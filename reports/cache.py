@@ -21,9 +21,14 @@ from django.utils.translation import get_language
 from reports.models import DataVersion
 
 
-def data_version() -> int:
-    row = DataVersion.objects.filter(pk=1).values_list("value", flat=True).first()
-    return row or 0
+def data_version(request: HttpRequest | None = None) -> int:
+    """The current data version; read once per request when a request is given."""
+    if request is not None and hasattr(request, "_data_version"):
+        return request._data_version
+    version = DataVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+    if request is not None:
+        request._data_version = version
+    return version
 
 
 def bump_data_version() -> None:
@@ -40,6 +45,24 @@ def _bump_now() -> None:
         DataVersion.objects.get_or_create(pk=1, defaults={"value": 1})
 
 
+def per_version(
+    request: HttpRequest, name: str, compute: Callable[[], object], *parts: object
+) -> object:
+    """`compute()` remembered in this process until the data version moves on: the
+    current program and the default year are asked for on every dashboard request."""
+    if not settings.DASHBOARD_CACHE_SECONDS:
+        return compute()
+    key = (name, data_version(request), *parts)
+    if key not in _per_version:
+        if len(_per_version) > 256:
+            _per_version.clear()
+        _per_version[key] = compute()
+    return _per_version[key]
+
+
+_per_version: dict[tuple, object] = {}
+
+
 def cached_body(
     request: HttpRequest, name: str, options: tuple, template: str, build: Callable[[], dict]
 ) -> str:
@@ -47,7 +70,8 @@ def cached_body(
     timeout = settings.DASHBOARD_CACHE_SECONDS
     if not timeout:
         return render_to_string(template, build(), request=request)
-    key = ":".join(["dashboard", name, str(data_version()), get_language(), *map(str, options)])
+    version = str(data_version(request))
+    key = ":".join(["dashboard", name, version, get_language(), *map(str, options)])
     body = cache.get(key)
     if body is None:
         body = render_to_string(template, build(), request=request)

@@ -14,12 +14,12 @@ from kpis.forms import TargetChangeForm
 from kpis.models import OrgUnit, Unit
 from kpis.status import Status
 from reports import charts, dashboards, selectors
-from reports.cache import cached_body
+from reports.cache import cached_body, per_version
 from reports.matrix import matrix_body
 
 
-def _program() -> Program:
-    program = current_program()
+def _program(request: HttpRequest) -> Program:
+    program = per_version(request, "program", current_program)
     if program is None:
         raise Http404(_("No program is loaded."))
     return program
@@ -32,7 +32,13 @@ def _options(request: HttpRequest, program: Program, *, need_year: bool = True) 
     if year.isdigit() and program.covers(int(year)):
         year = int(year)
     elif need_year:
-        year = selectors.latest_year_with_values(program, include_submitted=include_submitted)
+        year = per_version(
+            request,
+            "year",
+            lambda: selectors.latest_year_with_values(program, include_submitted=include_submitted),
+            program.pk,
+            include_submitted,
+        )
     else:
         year = None
     return {"year": year, "include_submitted": include_submitted, "years": program.years}
@@ -40,7 +46,7 @@ def _options(request: HttpRequest, program: Program, *, need_year: bool = True) 
 
 def overview(request: HttpRequest) -> HttpResponse:
     """The home page: how every direction stands in a year, and what is behind."""
-    program = _program()
+    program = _program(request)
     options = _options(request, program)
     body = cached_body(
         request,
@@ -82,7 +88,7 @@ def _overview_context(program: Program, options: dict) -> dict:
 
 def matrix(request: HttpRequest) -> HttpResponse:
     """All KPIs × all years, filtered by direction, unit and status in a year."""
-    program = _program()
+    program = _program(request)
     options = _options(request, program)
     filters = {name: request.GET.get(name, "") for name in ("direction", "unit", "status")}
     body = cached_body(
@@ -123,7 +129,7 @@ def _matrix_context(
 
 def direction_page(request: HttpRequest, number: int) -> HttpResponse:
     """One direction: its goal and tasks, its KPIs by year, and a chart of their status."""
-    program = _program()
+    program = _program(request)
     options = _options(request, program)
     direction = get_object_or_404(Direction, program=program, number=number)
     body = cached_body(
@@ -158,7 +164,7 @@ def _direction_context(program: Program, direction: Direction, options: dict) ->
 
 def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One KPI's whole story: targets and values by year, trend, history, evidence."""
-    program = _program()
+    program = _program(request)
     options = _options(request, program, need_year=False)
     found = selectors.kpis_with_values(
         program, include_submitted=options["include_submitted"], code=code, with_notes=True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.test import Client, override_settings
 
 from directions.loading import load_program, read_fixture, read_translations
@@ -50,6 +51,7 @@ def _test_settings(settings, tmp_path):
     settings.AXES_ENABLED = False
     # Pages are tested uncached; tests/test_cache.py tests the cache and its invalidation.
     settings.DASHBOARD_CACHE_SECONDS = 0
+    cache.clear()  # roles and pages cached by an earlier test must not leak into this one
 
 
 @pytest.fixture
