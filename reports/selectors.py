@@ -6,10 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Q
 
-from directions.models import Program, Task
+from directions.models import Direction, Program, Task
 from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.status import assess_values
 from kpis.values import display_value
@@ -22,8 +24,7 @@ def counted_states(*, include_submitted: bool) -> list[str]:
     return states
 
 
-@dataclass(frozen=True, slots=True)
-class YearValue:
+class YearValue(NamedTuple):
     """A target or counted value as the dashboards read it: plain numbers, no model."""
 
     year: int
@@ -33,7 +34,21 @@ class YearValue:
     state: str = ""
 
 
-def kpis_with_values(
+@dataclass
+class ProgramValues:
+    """The KPIs with their values, and the structure pages list beside them."""
+
+    kpis: list[Kpi]
+    directions: list[Direction]
+    units: list[OrgUnit]
+
+
+def kpis_with_values(program: Program, **options) -> list[Kpi]:
+    """The KPIs of `program_values`, for callers that need nothing else."""
+    return program_values(program, **options).kpis
+
+
+def program_values(
     program: Program,
     *,
     include_submitted: bool = False,
@@ -41,7 +56,7 @@ def kpis_with_values(
     unit: str | None = None,
     code: str | None = None,
     with_notes: bool = False,
-) -> list[Kpi]:
+) -> ProgramValues:
     """The program's KPIs (optionally of one direction, unit or code) with their task,
     direction and owner, and `yearly_targets` / `yearly_actuals`: year → YearValue of
     the targets and the counted values. Five queries whatever the number of KPIs."""
@@ -60,27 +75,55 @@ def kpis_with_values(
     # The 17 tasks and the units once each, rather than joined onto every KPI row.
     tasks = Task.objects.filter(goal__direction__program=program).select_related("goal__direction")
     tasks_by_id = {task.id: task for task in tasks}
-    units = {unit.id: unit for unit in OrgUnit.objects.all()}
-    of_kpis = {"kpi__in": Kpi.objects.filter(where).values("id")}
+    unit_list = list(OrgUnit.objects.order_by("name"))
+    units = {unit.id: unit for unit in unit_list}
+    of_kpis = Q(**{f"kpi__{key}": value for key, value in _lookups(where)})
     targets: dict[int, dict[int, YearValue]] = defaultdict(dict)
-    for kpi_id, year, value, value2, raw in Target.objects.filter(**of_kpis).values_list(
+    target_rows = Target.objects.filter(of_kpis).values_list(
         "kpi_id", "year", "value", "value2", "raw_text"
-    ):
-        targets[kpi_id][year] = YearValue(year, value, value2, raw)
-    actuals: dict[int, dict[int, YearValue]] = defaultdict(dict)
-    counted = Actual.objects.filter(
-        **of_kpis, state__in=counted_states(include_submitted=include_submitted)
     )
-    for kpi_id, year, value, value2, state in counted.values_list(
-        "kpi_id", "year", "value", "value2", "state"
-    ):
-        actuals[kpi_id][year] = YearValue(year, value, value2, state=state)
+    for kpi_id, year, value, value2, raw in _fetch(target_rows):
+        targets[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), raw)
+    actuals: dict[int, dict[int, YearValue]] = defaultdict(dict)
+    actual_rows = Actual.objects.filter(
+        of_kpis, state__in=counted_states(include_submitted=include_submitted)
+    ).values_list("kpi_id", "year", "value", "value2", "state")
+    for kpi_id, year, value, value2, state in _fetch(actual_rows):
+        actuals[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), state=state)
     for kpi in kpis:
         kpi.task = tasks_by_id[kpi.task_id]
         kpi.owner = units.get(kpi.owner_id)
         kpi.yearly_targets = targets[kpi.id]
         kpi.yearly_actuals = actuals[kpi.id]
-    return kpis
+    directions = {t.goal.direction.number: t.goal.direction for t in tasks_by_id.values()}
+    return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list)
+
+
+def _lookups(where: Q) -> list[tuple[str, object]]:
+    """The (field, value) pairs of a Q made only of ANDed keyword lookups."""
+    pairs = []
+    for child in where.children:
+        if isinstance(child, Q):
+            pairs += _lookups(child)
+        else:
+            pairs.append(child)
+    return pairs
+
+
+def _fetch(queryset) -> list[tuple]:
+    """Run the ORM's own SQL but read the rows as plain tuples: for the hundreds of
+    targets and values of a dashboard, Django's per-row work cost more than the query."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _decimal(value) -> Decimal | None:
+    """SQLite hands decimals back as numbers or text; PostgreSQL as Decimal."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
 
 
 # Long texts that only the KPI page shows.

@@ -11,7 +11,7 @@ from directions.models import Direction, Program
 from directions.selectors import current_program
 from kpis import roles
 from kpis.forms import TargetChangeForm
-from kpis.models import OrgUnit, Unit
+from kpis.models import Unit
 from kpis.status import Status
 from reports import charts, dashboards, selectors
 from reports.cache import cached_body, per_version
@@ -104,13 +104,13 @@ def matrix(request: HttpRequest) -> HttpResponse:
 def _matrix_context(
     program: Program, options: dict, *, direction: str, unit: str, status: str
 ) -> dict:
-    kpis = selectors.kpis_with_values(
+    values = selectors.program_values(
         program,
         include_submitted=options["include_submitted"],
         direction=int(direction) if direction.isdigit() else None,
         unit=unit,
     )
-    rows = dashboards.kpi_rows(kpis, program.years)
+    rows = dashboards.kpi_rows(values.kpis, program.years)
     if status in Status.values:
         rows = [r for r in rows if r.cell(options["year"]).assessment.status == status]
     return {
@@ -121,8 +121,8 @@ def _matrix_context(
         "direction": direction,
         "unit": unit,
         "status": status,
-        "directions": Direction.objects.filter(program=program).order_by("number"),
-        "units": OrgUnit.objects.order_by("name"),
+        "directions": values.directions,
+        "units": values.units,
         "statuses": Status,
     }
 

@@ -121,7 +121,7 @@ def test_rank_chart_is_reversed_and_ratio_draws_the_postgraduate_share(rector, v
 # program, then the KPIs with their targets and counted values (and what each page adds).
 EXPECTED_QUERIES = {
     "/?year=2024": 8,
-    "/matrix/?year=2024": 9,
+    "/matrix/?year=2024": 7,
     "/direction/1/?year=2024": 9,
     "/kpi/1.1.1/": 14,
 }
