@@ -31,9 +31,13 @@ class Cell:
 class KpiRow:
     kpi: Kpi
     cells: list[Cell]
+    by_year: dict[int, Cell] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_year = {c.year: c for c in self.cells}
 
     def cell(self, year: int) -> Cell:
-        return next(c for c in self.cells if c.year == year)
+        return self.by_year[year]
 
 
 @dataclass

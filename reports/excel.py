@@ -7,7 +7,9 @@ summary per direction, and "About" (what the file contains and who made it)."""
 from __future__ import annotations
 
 import io
+from copy import copy
 from decimal import Decimal
+from functools import lru_cache
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -36,12 +38,44 @@ THIN = Side(style="thin", color="B7BEC8")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right")
+BOLD = Font(bold=True)
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+DIRECTION_FONT = Font(bold=True, color="0B3D6E")
 FIXED_COLUMNS = 6  # goal, task, code, KPI, unit, sense
 HEADER_ROW = 3
 
 
+_FILLS = {status: PatternFill("solid", fgColor=colour) for status, colour in STATUS_FILLS.items()}
+
+
 def fill_for(status: str) -> PatternFill:
-    return PatternFill("solid", fgColor=STATUS_FILLS[status])
+    return _FILLS[status]
+
+
+def style(cell, key: tuple, **attributes) -> None:
+    """Give `cell` a style once worked out for `key` in this workbook.
+
+    openpyxl hashes every font, fill and border it is given; for thousands of cells
+    that was most of the report's time. Copying a cell's style indices is cheap."""
+    styles = cell.parent.parent.__dict__.setdefault("_metu_styles", {})
+    known = styles.get(key)
+    if known is not None:
+        cell._style = copy(known)
+        return
+    for name, value in attributes.items():
+        setattr(cell, name, value)
+    styles[key] = copy(cell._style)
+
+
+@lru_cache(maxsize=64)
+def _status_label(status: str, language: str) -> str:
+    return text(Status(status).label)
+
+
+def _label(status: str) -> str:
+    """A status's word in the report's language, worked out once per language."""
+    return _status_label(str(status), translation.get_language())
 
 
 def text(value: object) -> str:
@@ -94,10 +128,9 @@ def _program_sheet(sheet: Worksheet, program: Program, rows, years, include_subm
     _title(sheet, program, years, include_submitted, last_column)
     for column, header in enumerate(headers, start=1):
         cell = sheet.cell(HEADER_ROW, column, text(header))
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = CENTRE
-        cell.border = BORDER
+        style(
+            cell, ("header",), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTRE, border=BORDER
+        )
     row_number = HEADER_ROW + 1
     for direction_rows in _by_direction(rows):
         row_number = _direction_block(
@@ -129,8 +162,7 @@ def _by_direction(rows) -> list[list]:
 def _direction_block(sheet, rows, years, program, first_row: int, last_column: int) -> int:
     direction = rows[0].kpi.task.goal.direction
     heading = sheet.cell(first_row, 1, text(f"{direction.number}. {direction.name}".upper()))
-    heading.font = Font(bold=True, color="0B3D6E")
-    heading.fill = DIRECTION_FILL
+    style(heading, ("direction",), font=DIRECTION_FONT, fill=DIRECTION_FILL)
     sheet.merge_cells(
         start_row=first_row, start_column=1, end_row=first_row, end_column=last_column
     )
@@ -151,12 +183,11 @@ def _direction_block(sheet, rows, years, program, first_row: int, last_column: i
 
 
 def _merge_down(sheet, column: int, first: int, last: int, value: str) -> None:
-    cell = sheet.cell(first, column, text(value))
-    cell.alignment = WRAP
+    sheet.cell(first, column, text(value))
     if last > first:
         sheet.merge_cells(start_row=first, start_column=column, end_row=last, end_column=column)
     for row in range(first, last + 1):
-        sheet.cell(row, column).border = BORDER
+        style(sheet.cell(row, column), ("merged",), alignment=WRAP, border=BORDER)
 
 
 def _kpi_row(sheet, row_number: int, row, years, program) -> None:
@@ -168,9 +199,7 @@ def _kpi_row(sheet, row_number: int, row, years, program) -> None:
         text(kpi.get_sense_display()),
     ]
     for column, value in enumerate(values, start=3):
-        cell = sheet.cell(row_number, column, value)
-        cell.alignment = WRAP
-        cell.border = BORDER
+        style(sheet.cell(row_number, column, value), ("text",), alignment=WRAP, border=BORDER)
     column = FIXED_COLUMNS + 1
     for year in program.years:
         _value_cell(sheet.cell(row_number, column), kpi, row.cell(year).target)
@@ -179,31 +208,34 @@ def _kpi_row(sheet, row_number: int, row, years, program) -> None:
         cell = row.cell(year)
         _value_cell(sheet.cell(row_number, column), kpi, cell.actual)
         achievement = sheet.cell(row_number, column + 1, _number(cell.assessment.achievement))
-        achievement.number_format = '0.0"%"'
-        achievement.border = BORDER
-        status = sheet.cell(row_number, column + 2, text(cell.assessment.status.label))
-        status.fill = fill_for(cell.assessment.status)
-        status.border = BORDER
-        status.alignment = CENTRE
+        style(achievement, ("achievement",), number_format='0.0"%"', border=BORDER)
+        status = cell.assessment.status
+        style(
+            sheet.cell(row_number, column + 2, _label(status)),
+            ("status", status),
+            fill=fill_for(status),
+            border=BORDER,
+            alignment=CENTRE,
+        )
         column += 3
 
 
 def _value_cell(cell, kpi, obj) -> None:
     """A target or value: a number with the unit's format; a ratio or rank as text."""
-    cell.border = BORDER
     if obj is None or obj.value is None:
-        cell.value = None
+        style(cell, ("empty",), border=BORDER)
         return
     if kpi.is_ratio or kpi.is_rank:
         cell.value = text(display_value(kpi.unit, obj.value, obj.value2))
-        cell.alignment = Alignment(horizontal="right")
+        style(cell, ("right",), border=BORDER, alignment=RIGHT)
         return
     cell.value = _number(obj.value)
     if kpi.unit == "percent":
         whole = obj.value == obj.value.to_integral_value()
-        cell.number_format = '0"%"' if whole else '0.0#"%"'
+        number_format = '0"%"' if whole else '0.0#"%"'
     else:
-        cell.number_format = "#,##0"
+        number_format = "#,##0"
+    style(cell, ("number", number_format), border=BORDER, number_format=number_format)
 
 
 def _number(value: Decimal | None) -> int | float | None:
@@ -249,23 +281,21 @@ def _summary_sheet(sheet: Worksheet, program: Program, rows, years) -> None:
         cell.alignment = CENTRE
     row_number = 2
     statuses = [Status.ACHIEVED, Status.CLOSE, Status.BEHIND, Status.NO_TARGET, Status.NO_DATA]
+    names = {r.kpi.task.goal.direction.number: r.kpi.task.goal.direction.name for r in rows}
+    whole_program = text(_("Whole program"))
     for year in years:
         overall, by_direction = dashboards.summarise(rows, year)
-        names = {r.kpi.task.goal.direction.number: r.kpi.task.goal.direction.name for r in rows}
-        lines = [(f"{n}. {names[n]}", by_direction[n]) for n in sorted(by_direction)]
-        lines.append((_("Whole program"), overall))
-        for label, summary in lines:
-            sheet.cell(row_number, 1, year)
-            sheet.cell(row_number, 2, text(label))
-            sheet.cell(row_number, 3, summary.total)
+        lines = [(text(f"{n}. {names[n]}"), by_direction[n], False) for n in sorted(by_direction)]
+        lines.append((whole_program, overall, True))
+        for label, summary, total in lines:
+            weight = {"font": BOLD} if total else {}
+            for column, value in enumerate([year, label, summary.total], start=1):
+                style(sheet.cell(row_number, column, value), ("summary", total), **weight)
             for offset, status in enumerate(statuses, start=4):
                 cell = sheet.cell(row_number, offset, summary.counts[status])
-                cell.fill = fill_for(status)
+                style(cell, ("count", status, total), fill=fill_for(status), **weight)
             achievement = sheet.cell(row_number, 9, _number(summary.achievement))
-            achievement.number_format = '0.0"%"'
-            if label == _("Whole program"):
-                for column in range(1, 10):
-                    sheet.cell(row_number, column).font = Font(bold=True)
+            style(achievement, ("percent", total), number_format='0.0"%"', **weight)
             row_number += 1
     for column, width in enumerate([8, 50, 8, 11, 14, 13, 11, 10, 14], start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
