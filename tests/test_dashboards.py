@@ -154,3 +154,10 @@ def test_dashboards_run_the_same_queries_for_80_and_800_kpis(program, django_ass
     assert Kpi.objects.filter(program=bigger).count() == 800
     _fill(bigger)
     _assert_queries(client, django_assert_num_queries)
+
+
+def test_direction_page_table_shows_each_year_and_each_kpi(rector, values):
+    page = rector.get(reverse("direction", args=[1]) + "?year=2024").content.decode()
+    for year in range(2023, 2030):
+        assert f'<th scope="row">{year}</th>' in page  # the yearly status table
+    assert page.count('class="cell cell-') == 19 * 7  # direction 1's KPIs by year

@@ -22,23 +22,30 @@ from tests.html import form_fields
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_check_deploy_is_clean_under_production_settings():
-    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env = {
-        **inherited,
-        "DEBUG": "0",
-        "HTTPS": "1",
-        "BEHIND_PROXY": "1",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "strategy.metu.edu.kz",
+def manage_in_production(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py as production runs it: DEBUG off, a real secret key."""
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=env,
+        env={**inherited, "SECRET_KEY": secrets.token_urlsafe(50), **env},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
+    )
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = manage_in_production(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        HTTPS="1",
+        BEHIND_PROXY="1",
+        ALLOWED_HOSTS="strategy.metu.edu.kz",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -135,15 +142,8 @@ def test_debug_is_off_unless_asked():
 
 def test_collectstatic_works_for_production(tmp_path):
     """Production serves hashed, compressed static files; every file must post-process."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}}
-    env.update(STATIC_ROOT=str(tmp_path / "static"), SECRET_KEY=secrets.token_urlsafe(50))
-    result = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = manage_in_production(
+        "collectstatic", "--no-input", "-v", "0", STATIC_ROOT=str(tmp_path / "static")
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list((tmp_path / "static" / "css").glob("app.*.css"))
