@@ -15,6 +15,7 @@ handler403 = "metu_strategy.views.permission_denied"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("", reports_views.overview, name="home"),
     path(
         "accounts/login/",

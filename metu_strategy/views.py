@@ -38,3 +38,12 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
     )
     ctx = {"too_big": too_big, "limit_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
     return render(request, "400.html", ctx, status=413 if too_big else 400)
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page, the admin's included."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("img/favicon.svg"), permanent=True)

@@ -54,3 +54,31 @@ def test_rector_reads_overview_matrix_and_kpi_page(
     assert page.locator("a[href='/entry/']").count() == 0  # the rector enters nothing
     assert errors == []
     context.close()
+
+
+def test_planner_pages_break_no_content_security_rule(program, live_server, browser):
+    """Every page the planning office uses, the admin's included, runs without an inline
+    script or style that the Content-Security-Policy would block."""
+    page = browser.new_context(viewport=VIEWPORTS["laptop"]).new_page()
+    errors = []
+    page.on("console", lambda m: errors.append((page.url, m.text)) if m.type == "error" else None)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "planner")
+    page.fill("#id_password", "planner-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+    for path in [
+        "/entry/?year=2025",
+        "/review/",
+        "/progress/",
+        "/reports/frozen/",
+        "/admin/",
+        "/admin/kpis/kpi/",
+        "/admin/kpis/target/import/",
+        "/admin/kpis/actual/export/",
+        "/admin/kpis/orgunit/add/",
+    ]:
+        page.goto(live_server.url + path)
+        assert page.locator("body").count() == 1
+    assert errors == []
+    page.context.close()
