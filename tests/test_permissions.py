@@ -89,6 +89,11 @@ GET_PAGES = [
     ("/progress/", PLANNER_ONLY),
     ("/admin/", PLANNER_ONLY),
     ("/admin/kpis/actual/", PLANNER_ONLY),
+    ("/admin/kpis/target/import/", PLANNER_ONLY),
+    ("/reports/ministry.xlsx?year=2025", ALL_SIGNED_IN),
+    ("/reports/frozen/", ALL_SIGNED_IN),
+    ("/entry/template.xlsx?unit=academic&year=2025", expect(DENY, OK, DENY, OK, DENY)),
+    ("/entry/template.xlsx?unit=science&year=2025", expect(DENY, DENY, OK, OK, DENY)),
 ]
 
 
@@ -112,6 +117,7 @@ def _actions(world):
         (f"/review/{approved.pk}/reopen/", {"reason": "no"}),
         ("/review/approve-selected/", {"selected": [submitted.pk]}),
         ("/years/2025/close/", {}),
+        ("/reports/frozen/freeze/", {"year": "2025"}),
         (f"/targets/{world['target'].pk}/change/", {"value": "1", "reason": "x"}),
         (f"/targets/history/{world['target_change']}/revert/", {}),
     ]
@@ -133,6 +139,34 @@ def test_planner_actions_are_refused_and_change_nothing(role, world):
     for url, data in _actions(world):
         assert outcome(client.post(url, data)) == DENY, url
     assert _snapshot() == before
+
+
+def test_an_upload_of_another_units_template_changes_nothing(world):
+    """head2 sends head's template filled in: every row is refused, nothing is saved."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    content = client_for("head").get("/entry/template.xlsx?unit=academic&year=2025").content
+    book = load_workbook(io.BytesIO(content))
+    sheet = book.worksheets[0]
+    sheet.cell(2, 5).value = 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    before = _snapshot()
+    head2 = client_for("head2")
+    response = head2.post(
+        "/entry/upload/", {"file": SimpleUploadedFile("t.xlsx", buffer.getvalue())}, follow=True
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "import-error" in page
+    assert 'value="confirm" class="btn" disabled' in page
+    preview = response.redirect_chain[-1][0]
+    head2.post(preview, {"action": "confirm"})
+    assert _snapshot() == before
+    # The preview belongs to the session that uploaded it.
+    assert client_for("head").get(preview).status_code == 404
 
 
 def test_planner_actions_are_allowed(world):
