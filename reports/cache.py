@@ -7,14 +7,17 @@ serves a dashboard older than the last committed change."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
@@ -77,6 +80,34 @@ def cached_body(
         body = render_to_string(template, build(), request=request)
         cache.set(key, body, timeout)
     return body
+
+
+def cached_page(view: Callable) -> Callable:
+    """Keep a dashboard page as it was last sent to this session, until the data
+    version moves on. The page carries the session's own CSRF token and navigation, so
+    it is never shared with another session; the body inside it is (see cached_body)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        session_key = request.session.session_key
+        if (
+            not settings.DASHBOARD_CACHE_SECONDS
+            or request.method != "GET"
+            or not session_key
+            or len(messages.get_messages(request))  # one-off messages: render afresh
+        ):
+            return view(request, *args, **kwargs)
+        parts = [session_key, str(data_version(request)), get_language(), request.get_full_path()]
+        key = "page:" + hashlib.sha256(":".join(parts).encode()).hexdigest()
+        content = cache.get(key)
+        if content is not None:
+            return HttpResponse(content)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.content, settings.DASHBOARD_CACHE_SECONDS)
+        return response
+
+    return wrapper
 
 
 def _changed(sender, **kwargs) -> None:

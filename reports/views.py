@@ -14,7 +14,7 @@ from kpis.forms import TargetChangeForm
 from kpis.models import Unit
 from kpis.status import Status
 from reports import charts, dashboards, selectors
-from reports.cache import cached_body, per_version
+from reports.cache import cached_body, cached_page, per_version
 from reports.matrix import matrix_body
 
 
@@ -44,6 +44,7 @@ def _options(request: HttpRequest, program: Program, *, need_year: bool = True) 
     return {"year": year, "include_submitted": include_submitted, "years": program.years}
 
 
+@cached_page
 def overview(request: HttpRequest) -> HttpResponse:
     """The home page: how every direction stands in a year, and what is behind."""
     program = _program(request)
@@ -86,6 +87,7 @@ def _overview_context(program: Program, options: dict) -> dict:
     }
 
 
+@cached_page
 def matrix(request: HttpRequest) -> HttpResponse:
     """All KPIs × all years, filtered by direction, unit and status in a year."""
     program = _program(request)
@@ -127,6 +129,7 @@ def _matrix_context(
     }
 
 
+@cached_page
 def direction_page(request: HttpRequest, number: int) -> HttpResponse:
     """One direction: its goal and tasks, its KPIs by year, and a chart of their status."""
     program = _program(request)

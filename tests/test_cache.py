@@ -84,3 +84,16 @@ def test_a_rolled_back_write_does_not_bump(cached, program, django_capture_on_co
         except RuntimeError:
             pass
     assert data_version() == version
+
+
+def test_a_page_is_kept_per_session_and_never_shared(cached, program, django_assert_max_num_queries):
+    rector, planner = Client(), Client()
+    rector.force_login(User.objects.get(username="rector"))
+    planner.force_login(User.objects.get(username="planner"))
+    first = rector.get("/?year=2024")
+    with django_assert_max_num_queries(2):
+        again = rector.get("/?year=2024")
+    assert again.content == first.content
+    other = planner.get("/?year=2024").content.decode()
+    assert "/review/" in other  # the planner's own navigation, not the rector's page
+    assert "/review/" not in first.content.decode()
