@@ -125,6 +125,7 @@ def progress_by_unit(program: Program, year: int) -> list[UnitProgress]:
             **{s: _state_count(s, year) for s in ActualState.values},
         )
         .filter(total__gt=0)
+        .prefetch_related("heads")
         .order_by("name")
     )
     result = [UnitProgress(u, u.total, u.draft, u.submitted, u.returned, u.approved) for u in units]

@@ -78,3 +78,10 @@ def test_bulk_assignment_from_the_admin_list(planner, program):
         Kpi.objects.get(program=program, code="3.1.1").history.first().history_user.username
         == "planner"
     )
+
+
+def test_progress_page_query_count_does_not_grow_with_units(
+    planner, program, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        assert planner.get(reverse("progress") + "?year=2024").status_code == 200
