@@ -129,9 +129,14 @@ LANGUAGES = [
     ("ru", _("Russian")),
     ("en", _("English")),
 ]
-# Our own catalogs, then our Kazakh completions of Django's (Django's kk lacks a third).
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # remember the choice for a year
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django_kk"]
+# Our own catalogs, then our Kazakh completions of Django's (Django's kk lacks a third)
+# and of the admin libraries' (django-import-export ships "kz", simple-history none).
+LOCALE_PATHS = [
+    BASE_DIR / "locale",
+    BASE_DIR / "locale_django_kk",
+    BASE_DIR / "locale_libraries_kk",
+]
 MODELTRANSLATION_DEFAULT_LANGUAGE = "kk"
 MODELTRANSLATION_LANGUAGES = ("kk", "ru", "en")
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("kk",)
