@@ -86,7 +86,9 @@ def test_a_rolled_back_write_does_not_bump(cached, program, django_capture_on_co
     assert data_version() == version
 
 
-def test_a_page_is_kept_per_session_and_never_shared(cached, program, django_assert_max_num_queries):
+def test_a_page_is_kept_per_session_and_never_shared(
+    cached, program, django_assert_max_num_queries
+):
     rector, planner = Client(), Client()
     rector.force_login(User.objects.get(username="rector"))
     planner.force_login(User.objects.get(username="planner"))
