@@ -14,6 +14,13 @@ from kpis.models import Actual, ActualState, Kpi, Target
 from kpis.resources import IMPORT_REASON
 
 
+@pytest.fixture
+def planner(planner):
+    """The planning office reading the admin in English (messages are asserted in English)."""
+    planner.cookies["django_language"] = "en"
+    return planner
+
+
 def csv_file(rows: list[list[str]]) -> io.BytesIO:
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
