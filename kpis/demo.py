@@ -182,7 +182,7 @@ def _demo_entry(kpi: Kpi, year: int, value: tuple, author: User, planner: User, 
         value=value[0],
         value2=value[1],
         comment=DEMO_COMMENT,
-        explanation=DEMO_EXPLANATION,
+        explanation=DEMO_EXPLANATION if services.misses_target(kpi, year, *value) else "",
         submit=plan != "draft",
     )
     (actual,) = services.save_entries(user=author, program=kpi.program, year=year, entries=[entry])
