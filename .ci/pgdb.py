@@ -17,7 +17,8 @@ def main(action: str, name: str = "") -> int:
     with conn.cursor() as cur:
         if action in {"create", "drop"}:
             for db in (name, f"test_{name}"):
-                cur.execute(f'DROP DATABASE IF EXISTS "{db}"')
+                # FORCE: a test's leftover connection must not keep the scratch database.
+                cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         if action == "create":
             cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
