@@ -24,9 +24,9 @@ from directions.models import Program
 from kpis import roles
 from kpis.evidence import check_evidence
 from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from kpis.signals import values_bulk_saved
 from kpis.status import Status, assess_values
 from kpis.validation import check_value
-from reports.cache import bump_data_version
 
 EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
 CREATED_MEANWHILE = _lazy(
@@ -121,7 +121,7 @@ def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> 
             # New values in bulk (an Excel import creates thousands), with their history.
             bulk_create_with_history(new, Actual, batch_size=500)
             if new:
-                bump_data_version()  # bulk creation sends no post_save signal
+                values_bulk_saved.send(sender=Actual, count=len(new))
             for actual in existing:
                 actual.save()
     except IntegrityError:

@@ -17,7 +17,13 @@ from django.views.decorators.http import require_POST
 
 from directions.selectors import current_program
 from kpis import selectors, services
-from kpis.spreadsheets import MAX_UPLOAD, SpreadsheetError, build_template, read_upload
+from kpis.spreadsheets import (
+    MAX_UPLOAD,
+    SpreadsheetError,
+    build_template,
+    read_upload,
+    workbook_bytes,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "imports"
@@ -43,8 +49,6 @@ def template_download(request: HttpRequest) -> HttpResponse:
     if unit is None or not year.isdigit() or not program.covers(int(year)):
         raise Http404(_("No such unit or year."))
     workbook = build_template(user=request.user, program=program, unit=unit, year=int(year))
-    from reports.excel import workbook_bytes
-
     response = HttpResponse(workbook_bytes(workbook), content_type=XLSX)
     filename = f"{program.code}-{unit.code}-{year}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -51,6 +51,12 @@ def headers(year: int) -> list[str]:
     ]
 
 
+def workbook_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def accepted_headers(year: int) -> list[list[str]]:
     """The header row in each language: a template downloaded in Russian may come back."""
     from django.conf import settings

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +16,7 @@ from directions.selectors import current_program
 from kpis import roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
+from kpis.values import plain
 
 
 def _program_or_404() -> Program:
@@ -80,8 +82,6 @@ def _initial(row: selectors.EntryRow) -> dict:
     actual = row.actual
     if actual is None:
         return {"version": 0}
-    from kpis.values import plain
-
     return {
         "value": plain(actual.value).replace(".", ","),
         "value2": plain(actual.value2).replace(".", ","),
@@ -249,13 +249,7 @@ def set_year(request: HttpRequest, year: int, state: str) -> HttpResponse:
             messages.success(request, _("%(year)s is open for entry.") % {"year": year})
         else:
             messages.success(request, _("%(year)s is closed for entry.") % {"year": year})
-    return redirect(f"{_url('progress')}?year={year}")
-
-
-def _url(name: str) -> str:
-    from django.urls import reverse
-
-    return reverse(name)
+    return redirect(f"{reverse('progress')}?year={year}")
 
 
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:

@@ -117,7 +117,9 @@ def _changed(sender, **kwargs) -> None:
 def connect_signals() -> None:
     from directions.models import Direction, Goal, Program, Task
     from kpis.models import Actual, Kpi, OrgUnit, ReportingYear, Target
+    from kpis.signals import values_bulk_saved
 
+    values_bulk_saved.connect(_changed, dispatch_uid="dashboard-bulk")
     for model in (Program, Direction, Goal, Task, Kpi, Target, Actual, OrgUnit, ReportingYear):
         post_save.connect(_changed, sender=model, dispatch_uid=f"dashboard-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"dashboard-del-{model.__name__}")

@@ -6,7 +6,6 @@ summary per direction, and "About" (what the file contains and who made it)."""
 
 from __future__ import annotations
 
-import io
 from copy import copy
 from decimal import Decimal
 from functools import lru_cache
@@ -19,11 +18,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from directions.models import Program
+from kpis.spreadsheets import workbook_bytes
 from kpis.status import Status
 from kpis.values import display_value
 from reports import dashboards
 from reports.exports import escape_formula
 from reports.selectors import kpis_with_values
+
+__all__ = ["build_ministry_report", "report_filename", "workbook_bytes"]
 
 STATUS_FILLS = {
     Status.ACHIEVED: "C6EFCE",
@@ -102,12 +104,6 @@ def build_ministry_report(
         _summary_sheet(workbook.create_sheet(), program, rows, years)
         _about_sheet(workbook.create_sheet(), program, year, include_submitted, user)
     return workbook
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def report_filename(program: Program, year: int | None) -> str:
