@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -17,6 +19,8 @@ from kpis import roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
 from kpis.values import plain
+
+security_log = logging.getLogger("metu.security")
 
 
 def _program_or_404() -> Program:
@@ -255,6 +259,12 @@ def set_year(request: HttpRequest, year: int, state: str) -> HttpResponse:
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(Evidence.objects.select_related("actual"), pk=pk)
     if not Actual.objects.visible_to(request.user).filter(pk=evidence.actual_id).exists():
+        security_log.warning(
+            "Refused evidence %s to user %r from %s",
+            pk,
+            request.user.username,
+            request.META.get("REMOTE_ADDR"),
+        )
         raise Http404  # do not even confirm that the file exists
     try:
         handle = evidence.file.open("rb")

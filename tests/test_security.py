@@ -147,3 +147,23 @@ def test_collectstatic_works_for_production(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list((tmp_path / "static" / "css").glob("app.*.css"))
+
+
+def test_refused_evidence_downloads_are_logged(program, head2, caplog):
+    from django.contrib.auth.models import User
+
+    from kpis import services
+    from kpis.models import Kpi
+    from tests.files import pdf_bytes
+
+    head = User.objects.get(username="head")
+    kpi = Kpi.objects.prefetch_related("targets").get(program=program, code="1.1.3")
+    (draft,) = services.save_entries(
+        user=head, program=program, year=2025, entries=[services.Entry(kpi=kpi, value=70)]
+    )
+    evidence = services.attach_evidence(
+        actual=draft, user=head, upload=upload("a.pdf", pdf_bytes())
+    )
+    with caplog.at_level(logging.WARNING, logger="metu.security"):
+        assert head2.get(f"/evidence/{evidence.pk}/").status_code == 404
+    assert any("Refused evidence" in r.getMessage() for r in caplog.records)
