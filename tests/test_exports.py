@@ -104,3 +104,33 @@ def test_formula_text_is_escaped():
     assert escape_formula("-5") == "-5"  # a number stays a number
     assert escape_formula("-") == "-"  # an empty year as the seed writes it
     assert escape_formula("Мақсат") == "Мақсат"
+
+
+def test_json_endpoint_gives_the_commands_document_in_the_readers_language(rector):
+    kpi = Kpi.objects.get(code="1.1.3")
+    Actual.objects.create(kpi=kpi, year=2023, value=61, state=ActualState.APPROVED)
+    Actual.objects.create(kpi=kpi, year=2024, value=66, state=ActualState.SUBMITTED)
+
+    rector.cookies["django_language"] = "en"
+    response = rector.get("/reports/program.json")
+
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == json.loads(export("--lang", "en"))
+    assert response.json()["directions"][0]["name"] != json.loads(export())["directions"][0]["name"]
+    submitted = rector.get("/reports/program.json?include=submitted").json()
+    assert submitted == json.loads(export("--include-submitted", "--lang", "en"))
+
+
+def test_csv_endpoint_opens_in_excel_with_the_same_rows(rector):
+    response = rector.get("/reports/program.csv")
+
+    assert response["Content-Disposition"] == 'attachment; filename="METU-2023-2029.csv"'
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert list(csv.reader(io.StringIO(text[1:]))) == list(
+        csv.reader(io.StringIO(export("--format", "csv")))
+    )
+
+
+def test_unknown_program_is_not_found(rector):
+    assert rector.get("/reports/program.json?program=NOPE").status_code == 404

@@ -92,6 +92,8 @@ GET_PAGES = [
     ("/admin/kpis/target/import/", PLANNER_ONLY),
     ("/reports/ministry.xlsx?year=2025", ALL_SIGNED_IN),
     ("/reports/frozen/", ALL_SIGNED_IN),
+    ("/reports/program.json", ALL_SIGNED_IN),
+    ("/reports/program.csv?include=submitted", ALL_SIGNED_IN),
     ("/entry/template.xlsx?unit=academic&year=2025", expect(DENY, OK, DENY, OK, DENY)),
     ("/entry/template.xlsx?unit=science&year=2025", expect(DENY, DENY, OK, OK, DENY)),
 ]
