@@ -63,3 +63,16 @@ def test_section_5_differences_are_noted_and_table_4_2_wins(program):
         96.5,
         3.5,
     )
+
+
+def test_task_names_in_the_table_keep_their_full_stops(program):
+    # Table 4.2 ends these three task cells with a full stop; the passport does not.
+    in_table = dict(
+        Task.objects.filter(goal__direction__program=program).values_list("number", "name_in_table")
+    )
+    assert in_table["2.3"] == (
+        "Стартаптар мен шағын инновациялық кәсіпорындарды қолдау экожүйесін құру."
+    )
+    assert in_table["2.4"].endswith("ғылыми-инновациялық әлеуетін арттыру.")
+    assert in_table["4.3"].endswith("өзара іс-қимылды ұйымдастыру.")
+    assert sum(name.endswith(".") for name in in_table.values()) == 3
