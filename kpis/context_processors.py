@@ -1,5 +1,6 @@
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.translation import get_language
 
 from kpis import roles
 
@@ -10,11 +11,12 @@ def user_role(request: HttpRequest) -> dict:
     """What the navigation needs to show each role only what it may use.
 
     Kept a minute per user: it only decides which links are shown, every page checks
-    the permission itself, and reading permissions costs two queries per page."""
+    the permission itself, and reading permissions costs two queries per page. The key
+    holds the language: the role's label is shown translated."""
     user = request.user
     if not user.is_authenticated:
         return {"is_planner": False, "is_department_head": False, "can_enter": False}
-    key = f"role:{user.pk}:{user.password[-12:]}"
+    key = f"role:{user.pk}:{user.password[-12:]}:{get_language()}"
     role = cache.get(key)
     if role is None:
         role = {

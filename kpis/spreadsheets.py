@@ -368,6 +368,10 @@ def _read_value(item: PreviewRow, kpi: Kpi, raw_value, raw_comment, actual: Actu
         check_value(kpi.unit, item.value, item.value2)
     except ValidationError as exc:
         item.message = " ".join(exc.messages)
+        # Show what the file holds and what is saved now, so the row can be found and fixed.
+        item.new = "" if raw_value is None else str(raw_value).strip()[:40]
+        if actual is not None and actual.value is not None:
+            item.old = display_value(kpi.unit, actual.value, actual.value2)
         return
     item.new = display_value(kpi.unit, item.value, item.value2) if item.value is not None else ""
     if actual is None:

@@ -18,6 +18,7 @@ from directions.selectors import current_program
 from kpis import roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
+from kpis.status import assess_values
 from kpis.values import plain
 
 security_log = logging.getLogger("metu.security")
@@ -146,6 +147,13 @@ def review(request: HttpRequest) -> HttpResponse:
         by_year = {a.year: a for a in actual.kpi.actuals.all()}
         actual.previous = by_year.get(actual.year - 1)
         actual.target = next((t for t in actual.kpi.targets.all() if t.year == actual.year), None)
+        # Whether the value meets its target, so the reviewer need not work it out.
+        actual.assessment = assess_values(
+            actual.kpi.unit,
+            actual.kpi.sense,
+            (actual.target.value, actual.target.value2) if actual.target else None,
+            (actual.value, actual.value2) if actual.value is not None else None,
+        )
     ctx = {
         "program": program,
         "actuals": actuals,
@@ -229,10 +237,15 @@ def progress(request: HttpRequest) -> HttpResponse:
     _require_planner(request.user)
     program = _program_or_404()
     year = _year(request, program, services.latest_open_year(program))
+    rows = selectors.progress_by_unit(program, year)
     ctx = {
         "program": program,
         "year": year,
-        "rows": selectors.progress_by_unit(program, year),
+        "rows": rows,
+        "totals": {
+            name: sum(getattr(row, name) for row in rows)
+            for name in ("total", "missing", "draft", "submitted", "returned", "approved")
+        },
         "years": ReportingYear.objects.filter(program=program).order_by("year"),
     }
     return render(request, "kpis/progress.html", ctx)

@@ -268,3 +268,12 @@ def test_bad_files_are_refused_and_change_nothing(program, case):
         assert message in page, page[:2000]
     assert database() == before
     assert "Traceback" not in page
+
+
+def test_a_row_in_error_shows_what_the_file_holds(program):
+    head = sign_in("head")
+    book = filled_template(head, **{"1_1_3": "abc", "1_1_4": 5})
+    page = send(head, to_bytes(book)).content.decode()
+    row = page.split('id="import-row-1.1.3"')[1].split("</tr>")[0]
+    assert '<strong class="bad-input">abc</strong>' in row  # not "—": what to correct
+    assert "is not a number" in row

@@ -44,3 +44,13 @@
 document.querySelectorAll("[data-print]").forEach(function (button) {
   button.addEventListener("click", function () { window.print(); });
 });
+
+// Review: one box ticks every value on the page (shown only when scripts run).
+document.querySelectorAll("[data-select-all]").forEach(function (box) {
+  var label = box.closest("label");
+  if (label) { label.hidden = false; }
+  box.addEventListener("change", function () {
+    document.querySelectorAll("input[type=checkbox][name='" + box.dataset.selectAll + "']")
+      .forEach(function (item) { item.checked = box.checked; });
+  });
+});

@@ -3,6 +3,10 @@
 (function () {
   "use strict";
   if (typeof Chart === "undefined") { return; }
+  // Axis and tooltip numbers as the page writes them, not as the browser's language
+  // does: 3 160 and 4,5 in Kazakh and Russian, 3,160 and 4.5 in English. Browsers' own
+  // Kazakh number data vary (Chromium writes 3,160), so Kazakh borrows Russian's.
+  Chart.defaults.locale = document.documentElement.lang === "en" ? "en" : "ru";
 
   var style = getComputedStyle(document.documentElement);
   var colour = function (name, fallback) { return style.getPropertyValue(name).trim() || fallback; };

@@ -49,6 +49,9 @@ def test_rector_reads_overview_matrix_and_kpi_page(
         }"""
     )
     assert painted > 1000  # the chart drew lines and points, not an empty canvas
+    # The axis writes numbers as the Kazakh page does (3 160), not as the browser does.
+    axis = page.evaluate("() => new Intl.NumberFormat(Chart.defaults.locale).format(3160.5)")
+    assert axis == "3\u00a0160,5", axis
     page.screenshot(path=str(screenshots / f"kpi-{device}.png"), full_page=True)
 
     assert page.locator("a[href='/entry/']").count() == 0  # the rector enters nothing
