@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -225,13 +226,21 @@ class _Loader:
             indicator.directions.set(directions)
 
     def reporting_years(self, program: Program) -> None:
-        this_year = timezone.localdate().year
+        today = timezone.localdate()
         for year in self.years:
             _obj, created = ReportingYear.objects.get_or_create(
-                program=program, year=year, defaults={"is_open": year <= this_year}
+                program=program,
+                year=year,
+                defaults={"is_open": opens_for_entry_on_load(year, today)},
             )
             if created:
                 self.report.created["reportingyear"] += 1
+
+
+def opens_for_entry_on_load(year: int, today: date) -> bool:
+    """A year's values are reported once it has ended, so a newly loaded program opens
+    the past years for entry; the planning office opens the others when it wants."""
+    return year < today.year
 
 
 class _Translator:

@@ -1,9 +1,11 @@
 """Loading the program: counts, idempotency, and that actual values are never touched."""
 
+from datetime import date
+
 import pytest
 from django.core.management import call_command
 
-from directions.loading import load_program, read_fixture
+from directions.loading import load_program, opens_for_entry_on_load, read_fixture
 from directions.models import Alignment, Direction, Program, StateDocument, TargetIndicator, Task
 from kpis.models import Actual, ActualState, Kpi, Target
 
@@ -86,3 +88,17 @@ def test_a_second_program_can_live_beside_the_first(program):
     assert Program.objects.count() == 2
     assert Kpi.objects.filter(program__code="METU-NEXT").count() == 80
     assert Kpi.objects.filter(program=program).count() == 80
+
+
+@pytest.mark.parametrize(
+    "today, open_years",
+    [
+        (date(2026, 11, 25), [2023, 2024, 2025]),
+        (date(2024, 1, 10), [2023]),
+        (date(2023, 6, 1), []),
+        (date(2031, 1, 1), list(range(2023, 2030))),
+    ],
+)
+def test_a_loaded_program_opens_the_years_that_have_ended(today, open_years):
+    years = range(2023, 2030)
+    assert [y for y in years if opens_for_entry_on_load(y, today)] == open_years
