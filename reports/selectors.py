@@ -73,21 +73,32 @@ def program_values(
         .order_by("task__goal__direction__number", "task__position", "position")
     )
     # The 17 tasks and the units once each, rather than joined onto every KPI row.
-    tasks = Task.objects.filter(goal__direction__program=program).select_related("goal__direction")
+    # No ORDER BY where rows go into dicts: Meta.ordering would join tables only to sort.
+    tasks = (
+        Task.objects.filter(goal__direction__program=program)
+        .select_related("goal__direction")
+        .order_by()
+    )
     tasks_by_id = {task.id: task for task in tasks}
     unit_list = list(OrgUnit.objects.order_by("name"))
     units = {unit.id: unit for unit in unit_list}
     of_kpis = Q(**{f"kpi__{key}": value for key, value in _lookups(where)})
     targets: dict[int, dict[int, YearValue]] = defaultdict(dict)
-    target_rows = Target.objects.filter(of_kpis).values_list(
-        "kpi_id", "year", "value", "value2", "raw_text"
+    target_rows = (
+        Target.objects.filter(of_kpis)
+        .order_by()
+        .values_list("kpi_id", "year", "value", "value2", "raw_text")
     )
     for kpi_id, year, value, value2, raw in _fetch(target_rows):
         targets[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), raw)
     actuals: dict[int, dict[int, YearValue]] = defaultdict(dict)
-    actual_rows = Actual.objects.filter(
-        of_kpis, state__in=counted_states(include_submitted=include_submitted)
-    ).values_list("kpi_id", "year", "value", "value2", "state")
+    actual_rows = (
+        Actual.objects.filter(
+            of_kpis, state__in=counted_states(include_submitted=include_submitted)
+        )
+        .order_by()
+        .values_list("kpi_id", "year", "value", "value2", "state")
+    )
     for kpi_id, year, value, value2, state in _fetch(actual_rows):
         actuals[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), state=state)
     for kpi in kpis:
