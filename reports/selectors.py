@@ -224,7 +224,7 @@ def kpi_page(kpi: Kpi, user, program: Program) -> dict:
         years.append(
             {"year": year, "target": targets.get(year), "actual": actual, "assessment": assessment}
         )
-    return {"years": years}
+    return {"year_rows": years}
 
 
 def entry_states(program: Program, year: int) -> list[tuple[int, str, int]]:
