@@ -110,6 +110,35 @@ def program_values(
     return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list)
 
 
+def kpi_for_page(program: Program, code: str) -> Kpi | None:
+    """One KPI with its task, direction, owner and targets, for its page."""
+    return (
+        Kpi.objects.filter(program=program, code=code)
+        .select_related("task__goal__direction", "owner")
+        .prefetch_related("targets")
+        .first()
+    )
+
+
+def with_counted_values(kpi: Kpi, *, include_submitted: bool) -> Kpi:
+    """`kpi` (from kpi_for_page) with `yearly_targets` and `yearly_actuals` as
+    program_values gives them."""
+    kpi.yearly_targets = {
+        t.year: YearValue(t.year, t.value, t.value2, t.raw_text) for t in kpi.targets.all()
+    }
+    actuals = (
+        Actual.objects.filter(
+            kpi=kpi, state__in=counted_states(include_submitted=include_submitted)
+        )
+        .order_by()
+        .values_list("year", "value", "value2", "state")
+    )
+    kpi.yearly_actuals = {
+        year: YearValue(year, value, value2, state=state) for year, value, value2, state in actuals
+    }
+    return kpi
+
+
 def _lookups(where: Q) -> list[tuple[str, object]]:
     """The (field, value) pairs of a Q made only of ANDed keyword lookups."""
     pairs = []

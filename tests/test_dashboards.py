@@ -155,7 +155,7 @@ EXPECTED_QUERIES = {
     "/?year=2024": 8,
     "/matrix/?year=2024": 7,
     "/direction/1/?year=2024": 9,
-    "/kpi/1.1.1/": 14,
+    "/kpi/1.1.1/": 11,
 }
 
 
