@@ -67,11 +67,7 @@ def program_values(
         where &= Q(owner__code=unit)
     if code:
         where &= Q(code=code)
-    kpis = list(
-        Kpi.objects.filter(where)
-        .defer(*([] if with_notes else _LONG_TEXTS))
-        .order_by("task__goal__direction__number", "task__position", "position")
-    )
+    kpis = list(Kpi.objects.filter(where).defer(*([] if with_notes else _LONG_TEXTS)).order_by())
     # The 17 tasks and the units once each, rather than joined onto every KPI row.
     # No ORDER BY where rows go into dicts: Meta.ordering would join tables only to sort.
     tasks = (
@@ -106,6 +102,8 @@ def program_values(
         kpi.owner = units.get(kpi.owner_id)
         kpi.yearly_targets = targets[kpi.id]
         kpi.yearly_actuals = actuals[kpi.id]
+    # Sorted here: in SQL the order took three joins, a third of the query's time.
+    kpis.sort(key=lambda k: (k.task.goal.direction.number, k.task.position, k.position))
     directions = {t.goal.direction.number: t.goal.direction for t in tasks_by_id.values()}
     return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list)
 
