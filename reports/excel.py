@@ -276,9 +276,7 @@ def _summary_sheet(sheet: Worksheet, program: Program, rows, years) -> None:
     ]
     for column, header in enumerate(headers, start=1):
         cell = sheet.cell(1, column, text(header))
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = CENTRE
+        style(cell, ("summary header",), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTRE)
     row_number = 2
     statuses = [Status.ACHIEVED, Status.CLOSE, Status.BEHIND, Status.NO_TARGET, Status.NO_DATA]
     names = {r.kpi.task.goal.direction.number: r.kpi.task.goal.direction.name for r in rows}
@@ -327,7 +325,7 @@ def _about_sheet(sheet: Worksheet, program: Program, year, include_submitted, us
         ),
     ]
     for number, (label, value) in enumerate(lines, start=1):
-        sheet.cell(number, 1, text(label)).font = Font(bold=True)
+        style(sheet.cell(number, 1, text(label)), ("label",), font=BOLD)
         sheet.cell(number, 2, text(value) if isinstance(value, str) else value)
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 90
