@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
@@ -84,8 +84,10 @@ def cached_body(
 
 def cached_page(view: Callable) -> Callable:
     """Keep a dashboard page as it was last sent to this session, until the data
-    version moves on. The page carries the session's own CSRF token and navigation, so
-    it is never shared with another session; the body inside it is (see cached_body)."""
+    version moves on. The page carries the session's own CSRF token, navigation and
+    whatever else only its user may see, so it is never shared with another session;
+    the body inside it is (see cached_body). Sessions belong to one user; a change of
+    roles moves the data version on (see connect_signals)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -114,7 +116,19 @@ def _changed(sender, **kwargs) -> None:
     bump_data_version()
 
 
+def _roles_changed(sender, action: str, **kwargs) -> None:
+    if action.startswith("post_"):
+        bump_data_version()
+
+
+def _user_saved(sender, update_fields=None, **kwargs) -> None:
+    if update_fields != {"last_login"}:  # every sign-in saves that alone
+        bump_data_version()
+
+
 def connect_signals() -> None:
+    from django.contrib.auth.models import Group, User
+
     from directions.models import Direction, Goal, Program, Task
     from kpis.models import Actual, Kpi, OrgUnit, ReportingYear, Target
     from kpis.signals import values_bulk_saved
@@ -123,3 +137,12 @@ def connect_signals() -> None:
     for model in (Program, Direction, Goal, Task, Kpi, Target, Actual, OrgUnit, ReportingYear):
         post_save.connect(_changed, sender=model, dispatch_uid=f"dashboard-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"dashboard-del-{model.__name__}")
+    # A page kept for a session shows what its user may read and use (drafts of the
+    # units they head, the planning office's controls): a change of roles renders it anew.
+    post_save.connect(_user_saved, sender=User, dispatch_uid="dashboard-user")
+    for relation in (User.groups, User.user_permissions, Group.permissions, OrgUnit.heads):
+        m2m_changed.connect(
+            _roles_changed,
+            sender=relation.through,
+            dispatch_uid=f"dashboard-roles-{relation.through.__name__}",
+        )

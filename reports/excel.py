@@ -6,18 +6,19 @@ summary per direction, and "About" (what the file contains and who made it)."""
 
 from __future__ import annotations
 
-from copy import copy
+from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from directions.models import Program
+from kpis.models import Sense, Unit
 from kpis.spreadsheets import workbook_bytes
 from kpis.status import Status
 from kpis.values import display_value
@@ -61,23 +62,26 @@ def style(cell, key: tuple, **attributes) -> None:
     openpyxl hashes every font, fill and border it is given; for thousands of cells
     that was most of the report's time. Copying a cell's style indices is cheap."""
     styles = cell.parent.parent.__dict__.setdefault("_metu_styles", {})
-    known = styles.get(key)
-    if known is not None:
-        cell._style = copy(known)
-        return
-    for name, value in attributes.items():
-        setattr(cell, name, value)
-    styles[key] = copy(cell._style)
+    if key not in styles:
+        for name, value in attributes.items():
+            setattr(cell, name, value)
+        styles[key] = cell._style if cell._style is not None else StyleArray()
+    cell._style = StyleArray(styles[key])  # a copy: a later change to one cell stays its own
 
 
-@lru_cache(maxsize=64)
-def _status_label(status: str, language: str) -> str:
-    return text(Status(status).label)
+@dataclass(frozen=True)
+class Words:
+    """The names of statuses, units and senses in the report's language, translated
+    once per report rather than for each of thousands of cells."""
 
+    statuses: dict[str, str]
+    units: dict[str, str]
+    senses: dict[str, str]
 
-def _label(status: str) -> str:
-    """A status's word in the report's language, worked out once per language."""
-    return _status_label(str(status), translation.get_language())
+    @classmethod
+    def translated(cls) -> Words:
+        names = ({c.value: text(c.label) for c in choices} for choices in (Status, Unit, Sense))
+        return cls(*names)
 
 
 def text(value: object) -> str:
@@ -100,7 +104,8 @@ def build_ministry_report(
         )
         years = [year] if year else program.years
         workbook = Workbook()
-        _program_sheet(workbook.active, program, rows, years, include_submitted)
+        words = Words.translated()
+        _program_sheet(workbook.active, program, rows, years, include_submitted, words)
         _summary_sheet(workbook.create_sheet(), program, rows, years)
         _about_sheet(workbook.create_sheet(), program, year, include_submitted, user)
     return workbook
@@ -110,7 +115,9 @@ def report_filename(program: Program, year: int | None) -> str:
     return f"{program.code}-{year or 'all-years'}-report.xlsx"
 
 
-def _program_sheet(sheet: Worksheet, program: Program, rows, years, include_submitted) -> None:
+def _program_sheet(
+    sheet: Worksheet, program: Program, rows, years, include_submitted, words: Words
+) -> None:
     sheet.title = _("Program")[:31]
     headers = [_("Goal"), _("Task"), _("Code"), _("KPI"), _("Unit"), _("Sense")]
     headers += [_("Target %(year)s") % {"year": y} for y in program.years]
@@ -130,7 +137,7 @@ def _program_sheet(sheet: Worksheet, program: Program, rows, years, include_subm
     row_number = HEADER_ROW + 1
     for direction_rows in _by_direction(rows):
         row_number = _direction_block(
-            sheet, direction_rows, years, program, row_number, last_column
+            sheet, direction_rows, years, program, row_number, last_column, words
         )
     _layout(sheet, program, years, last_column)
 
@@ -155,7 +162,9 @@ def _by_direction(rows) -> list[list]:
     return [groups[number] for number in sorted(groups)]
 
 
-def _direction_block(sheet, rows, years, program, first_row: int, last_column: int) -> int:
+def _direction_block(
+    sheet, rows, years, program, first_row: int, last_column: int, words: Words
+) -> int:
     direction = rows[0].kpi.task.goal.direction
     heading = sheet.cell(first_row, 1, text(f"{direction.number}. {direction.name}".upper()))
     style(heading, ("direction",), font=DIRECTION_FONT, fill=DIRECTION_FILL)
@@ -171,7 +180,7 @@ def _direction_block(sheet, rows, years, program, first_row: int, last_column: i
             _merge_down(sheet, 2, task_start, row_number - 1, current_task.name)
             task_start = row_number
         current_task = task
-        _kpi_row(sheet, row_number, row, years, program)
+        _kpi_row(sheet, row_number, row, years, program, words)
         row_number += 1
     _merge_down(sheet, 2, task_start, row_number - 1, f"{current_task.number} {current_task.name}")
     _merge_down(sheet, 1, start, row_number - 1, rows[0].kpi.task.goal.name)
@@ -186,14 +195,9 @@ def _merge_down(sheet, column: int, first: int, last: int, value: str) -> None:
         style(sheet.cell(row, column), ("merged",), alignment=WRAP, border=BORDER)
 
 
-def _kpi_row(sheet, row_number: int, row, years, program) -> None:
+def _kpi_row(sheet, row_number: int, row, years, program, words: Words) -> None:
     kpi = row.kpi
-    values = [
-        text(kpi.code),
-        text(kpi.name),
-        text(kpi.get_unit_display()),
-        text(kpi.get_sense_display()),
-    ]
+    values = [text(kpi.code), text(kpi.name), words.units[kpi.unit], words.senses[kpi.sense]]
     for column, value in enumerate(values, start=3):
         style(sheet.cell(row_number, column, value), ("text",), alignment=WRAP, border=BORDER)
     column = FIXED_COLUMNS + 1
@@ -207,7 +211,7 @@ def _kpi_row(sheet, row_number: int, row, years, program) -> None:
         style(achievement, ("achievement",), number_format='0.0"%"', border=BORDER)
         status = cell.assessment.status
         style(
-            sheet.cell(row_number, column + 2, _label(status)),
+            sheet.cell(row_number, column + 2, words.statuses[status]),
             ("status", status),
             fill=fill_for(status),
             border=BORDER,
@@ -272,9 +276,7 @@ def _summary_sheet(sheet: Worksheet, program: Program, rows, years) -> None:
     ]
     for column, header in enumerate(headers, start=1):
         cell = sheet.cell(1, column, text(header))
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = CENTRE
+        style(cell, ("summary header",), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTRE)
     row_number = 2
     statuses = [Status.ACHIEVED, Status.CLOSE, Status.BEHIND, Status.NO_TARGET, Status.NO_DATA]
     names = {r.kpi.task.goal.direction.number: r.kpi.task.goal.direction.name for r in rows}
@@ -323,7 +325,7 @@ def _about_sheet(sheet: Worksheet, program: Program, year, include_submitted, us
         ),
     ]
     for number, (label, value) in enumerate(lines, start=1):
-        sheet.cell(number, 1, text(label)).font = Font(bold=True)
+        style(sheet.cell(number, 1, text(label)), ("label",), font=BOLD)
         sheet.cell(number, 2, text(value) if isinstance(value, str) else value)
     sheet.column_dimensions["A"].width = 24
     sheet.column_dimensions["B"].width = 90

@@ -6,13 +6,14 @@ written here, with every text escaped."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from html import escape
 
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from kpis.status import STATUS_SYMBOLS, Status
 from kpis.values import display_value
@@ -51,33 +52,43 @@ def matrix_body(
     return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
 
 
+# Formatted numbers, kept per language across requests: the same few hundred targets,
+# values and percentages recur in every table, and formatting them was a third of the
+# matrix's time.
+@lru_cache(maxsize=16384)
+def _formatted_value(language: str, unit: str, value, value2) -> str:
+    return escape(display_value(unit, value, value2))
+
+
+@lru_cache(maxsize=16384)
+def _formatted_percent(language: str, text: str) -> str:
+    # Keyed by the text: Decimal("100") == Decimal("100.0"), but they print differently.
+    return number_format(Decimal(text), use_l10n=True)
+
+
 class _Texts:
-    """Translated words and formatted numbers, each worked out once per table: the same
-    targets, units and statuses recur in hundreds of cells."""
+    """Translated words, worked out once per table: the same units and statuses recur
+    in hundreds of cells."""
 
     def __init__(self) -> None:
+        self.language = get_language()
         self.task = escape(gettext("Task"))
         self.labels = {status: escape(str(status.label)) for status in Status}
         self.kpi_url = reverse("kpi_detail", args=["CODE"])
         self.units: dict[str, str] = {}
-        self.values = lru_cache(maxsize=8192)(self._value)
-        self.percents = lru_cache(maxsize=4096)(self._percent)
 
     def unit(self, kpi) -> str:
         if kpi.unit not in self.units:
             self.units[kpi.unit] = escape(str(kpi.get_unit_display()))
         return self.units[kpi.unit]
 
-    @staticmethod
-    def _value(unit: str, value, value2) -> str:
-        return escape(display_value(unit, value, value2))
-
-    @staticmethod
-    def _percent(value) -> str:
-        return number_format(value, use_l10n=True)
-
     def value(self, unit: str, obj) -> str:
-        return "—" if obj is None else self.values(unit, obj.value, obj.value2)
+        if obj is None:
+            return "—"
+        return _formatted_value(self.language, unit, obj.value, obj.value2)
+
+    def percent(self, value) -> str:
+        return _formatted_percent(self.language, str(value))
 
 
 def _kpi_row(row: KpiRow, text: _Texts) -> str:
@@ -93,7 +104,7 @@ def _kpi_row(row: KpiRow, text: _Texts) -> str:
         label = text.labels[status]
         title = label
         if cell.assessment.achievement is not None:
-            title += f": {text.percents(cell.assessment.achievement)}%"
+            title += f": {text.percent(cell.assessment.achievement)}%"
         actual = text.value(kpi.unit, cell.actual) if cell.actual is not None else "·"
         cells.append(
             f'<td class="cell cell-{status}" title="{title}">'

@@ -10,8 +10,6 @@ from django.utils.translation import gettext as _
 from directions.models import Direction, Program
 from directions.selectors import current_program
 from kpis import roles
-from kpis.forms import TargetChangeForm
-from kpis.models import Unit
 from kpis.status import Status
 from reports import charts, dashboards, selectors
 from reports.cache import cached_body, cached_page, per_version
@@ -165,29 +163,45 @@ def _direction_context(program: Program, direction: Direction, options: dict) ->
     }
 
 
+@cached_page
 def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:
-    """One KPI's whole story: targets and values by year, trend, history, evidence."""
+    """One KPI's whole story: targets and values by year, trend, history, evidence.
+
+    The counted values, chart and trend are the same for every reader and cached like
+    the dashboards' bodies. The values by year (drafts belong to their unit) and the
+    change controls (the planning office's) depend on the reader, so they are rendered
+    for each reader, never cached outside the reader's own session."""
     program = _program(request)
     options = _options(request, program, need_year=False)
-    found = selectors.kpis_with_values(
-        program, include_submitted=options["include_submitted"], code=code, with_notes=True
-    )
-    if not found:
+    kpi = selectors.kpi_for_page(program, code)
+    if kpi is None:
         raise Http404(_("No such KPI."))
-    kpi = found[0]
+    body = cached_body(
+        request,
+        "kpi",
+        (program.pk, kpi.pk, options["include_submitted"]),
+        "reports/kpi_detail_body.html",
+        lambda: _kpi_context(program, kpi, options),
+    )
+    ctx = {
+        "body": body,
+        "kpi": kpi,
+        "history": selectors.kpi_history(kpi, request.user),
+        "can_edit_targets": roles.is_planner(request.user),
+        **selectors.kpi_page(kpi, request.user, program),
+    }
+    return render(request, "reports/kpi_detail.html", ctx)
+
+
+def _kpi_context(program: Program, kpi, options: dict) -> dict:
+    kpi = selectors.with_counted_values(kpi, include_submitted=options["include_submitted"])
     (row,) = dashboards.kpi_rows([kpi], program.years)
     projection = dashboards.projection_for(row, program.end_year)
-    ctx = {
+    return {
         "program": program,
         **options,
         "kpi": kpi,
         "row": row,
         "projection": projection,
         "chart": charts.kpi_chart(row, projection),
-        "history": selectors.kpi_history(kpi, request.user),
-        "can_edit_targets": roles.is_planner(request.user),
-        "target_form": TargetChangeForm(),
-        "is_percent": kpi.unit in (Unit.PERCENT, Unit.RATIO),
-        **selectors.kpi_page(kpi, request.user, program),
     }
-    return render(request, "reports/kpi_detail.html", ctx)

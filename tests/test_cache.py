@@ -3,12 +3,13 @@
 from decimal import Decimal as D
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client
 
 from kpis import services
 from kpis.models import Actual, ActualState, Kpi, Target
+from kpis.roles import PLANNING_OFFICE
 from reports.cache import data_version
 
 
@@ -99,3 +100,77 @@ def test_a_page_is_kept_per_session_and_never_shared(
     other = planner.get("/?year=2024").content.decode()
     assert "/review/" in other  # the planner's own navigation, not the rector's page
     assert "/review/" not in first.content.decode()
+
+
+def _signed_in(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+KPI_PAGE = "/kpi/1.1.4/"  # a KPI of the unit that "head" heads, and "head2" does not
+
+
+def test_the_kpi_page_is_cached_per_session(cached, program, django_assert_max_num_queries):
+    rector = _signed_in("rector")
+    first = rector.get(KPI_PAGE)
+    with django_assert_max_num_queries(2):  # the signed-in user and the data version
+        again = rector.get(KPI_PAGE)
+    assert again.content == first.content
+
+
+def test_a_reader_after_the_planning_office_gets_no_edit_controls(cached, program):
+    target = Target.objects.get(kpi__program=program, kpi__code="1.1.4", year=2025)
+    planning_office = User.objects.get(username="planner")
+    services.change_target(user=planning_office, target=target, value=D(5), value2=None, reason="r")
+    planner, rector = _signed_in("planner"), _signed_in("rector")
+    planners_page = planner.get(KPI_PAGE).content.decode()
+    assert 'class="target-edit' in planners_page and "/revert/" in planners_page
+    for _ in range(2):  # rendered, then served from the cache
+        page = rector.get(KPI_PAGE).content.decode()
+        assert 'class="target-edit' not in page and "/revert/" not in page
+        assert 'id="kpi-chart-data"' in page  # the shared body is there
+    assert 'class="target-edit' in planner.get(KPI_PAGE).content.decode()
+
+
+def _draft(program) -> Kpi:
+    """A draft of the unit that "head" heads. Written in bulk, so it moves no data version
+    in this test's transaction (a pending move would hold back the next one)."""
+    kpi = Kpi.objects.get(program=program, code="1.1.4")
+    Actual.objects.bulk_create(
+        [Actual(kpi=kpi, year=2025, value=D("3.7"), state=ActualState.DRAFT, comment="Draft note")]
+    )
+    return kpi
+
+
+@pytest.mark.parametrize("query", ["", "?include=submitted"])
+def test_another_unit_never_sees_a_draft(cached, program, query):
+    _draft(program)
+    head, head2, rector = _signed_in("head"), _signed_in("head2"), _signed_in("rector")
+    for _ in range(2):  # rendered, then served from the cache
+        own = head.get(KPI_PAGE + query).content.decode()
+        assert "Draft note" in own and "3,7" in own
+        for other in (head2, rector):
+            page = other.get(KPI_PAGE + query).content.decode()
+            assert "Draft note" not in page and "3,7" not in page
+
+
+def test_a_head_who_leaves_the_unit_no_longer_sees_its_draft(
+    cached, program, django_capture_on_commit_callbacks
+):
+    kpi = _draft(program)
+    head = _signed_in("head")
+    assert "Draft note" in head.get(KPI_PAGE).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        kpi.owner.heads.remove(User.objects.get(username="head"))
+    assert "Draft note" not in head.get(KPI_PAGE).content.decode()
+
+
+def test_who_leaves_the_planning_office_loses_the_edit_controls(
+    cached, program, django_capture_on_commit_callbacks
+):
+    planner = _signed_in("planner")
+    assert 'class="target-edit' in planner.get(KPI_PAGE).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        User.objects.get(username="planner").groups.remove(Group.objects.get(name=PLANNING_OFFICE))
+    assert 'class="target-edit' not in planner.get(KPI_PAGE).content.decode()

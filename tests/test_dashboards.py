@@ -110,6 +110,38 @@ def test_kpi_page_chart_and_projection(rector, program):
     assert 'class="projection good"' in response.content.decode()
 
 
+def _by_year(response) -> str:
+    """The KPI page's table of values, comments and evidence."""
+    page = response.content.decode()
+    return page[page.index('id="by-year"') : page.index('id="history"')]
+
+
+def test_kpi_page_lists_every_year_with_what_the_reader_may_see(
+    program, rector, planner, head, head2
+):
+    kpi = Kpi.objects.get(program=program, code="1.1.4")  # the unit of "head"
+    Actual.objects.create(
+        kpi=kpi,
+        year=2023,
+        value=D(4),
+        state=ActualState.APPROVED,
+        comment="Counted by the registrar",
+    )
+    Actual.objects.create(
+        kpi=kpi, year=2025, value=D("3.7"), state=ActualState.DRAFT, comment="Not checked yet"
+    )
+    url = reverse("kpi_detail", args=["1.1.4"])
+    for reader in (rector, head2):
+        table = _by_year(reader.get(url))
+        assert table.count("<tr>") == 1 + 7  # the heading and each year
+        assert "Counted by the registrar" in table and "state-approved" in table
+        assert "Not checked yet" not in table and "state-draft" not in table
+        assert "target-edit" not in table
+    own = _by_year(head.get(url))
+    assert "Not checked yet" in own and "state-draft" in own and "target-edit" not in own
+    assert _by_year(planner.get(url)).count('class="target-edit') == 7
+
+
 def test_rank_chart_is_reversed_and_ratio_draws_the_postgraduate_share(rector, values):
     rank = rector.get(reverse("kpi_detail", args=["3.1.4"])).context["chart"]
     assert rank["reverse"] is True and rank["actuals"][3] == 650
@@ -123,7 +155,7 @@ EXPECTED_QUERIES = {
     "/?year=2024": 8,
     "/matrix/?year=2024": 7,
     "/direction/1/?year=2024": 9,
-    "/kpi/1.1.1/": 14,
+    "/kpi/1.1.1/": 11,
 }
 
 
