@@ -130,11 +130,12 @@ def connect_signals() -> None:
     from django.contrib.auth.models import Group, User
 
     from directions.models import Direction, Goal, Program, Task
-    from kpis.models import Actual, Kpi, OrgUnit, ReportingYear, Target
+    from kpis.models import Actual, Evidence, Kpi, OrgUnit, ReportingYear, Target
     from kpis.signals import values_bulk_saved
 
     values_bulk_saved.connect(_changed, dispatch_uid="dashboard-bulk")
-    for model in (Program, Direction, Goal, Task, Kpi, Target, Actual, OrgUnit, ReportingYear):
+    models = (Program, Direction, Goal, Task, Kpi, Target, Actual, Evidence, OrgUnit, ReportingYear)
+    for model in models:
         post_save.connect(_changed, sender=model, dispatch_uid=f"dashboard-{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"dashboard-del-{model.__name__}")
     # A page kept for a session shows what its user may read and use (drafts of the
