@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from directions.models import Program
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, Target
+from kpis.status import assess_values
 
 
 @dataclass
@@ -88,6 +89,23 @@ def review_queue(
     if unit:
         queryset = queryset.filter(kpi__owner=unit)
     return queryset
+
+
+def review_rows(program: Program, **filters) -> list[Actual]:
+    """The review queue, each value with what the reviewer compares it with: `target`,
+    `previous` (last year's value) and `assessment` (whether it meets the target)."""
+    actuals = list(review_queue(program, **filters))
+    for actual in actuals:
+        by_year = {a.year: a for a in actual.kpi.actuals.all()}
+        actual.previous = by_year.get(actual.year - 1)
+        actual.target = next((t for t in actual.kpi.targets.all() if t.year == actual.year), None)
+        actual.assessment = assess_values(
+            actual.kpi.unit,
+            actual.kpi.sense,
+            (actual.target.value, actual.target.value2) if actual.target else None,
+            (actual.value, actual.value2) if actual.value is not None else None,
+        )
+    return actuals
 
 
 @dataclass

@@ -18,7 +18,6 @@ from directions.selectors import current_program
 from kpis import roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
-from kpis.status import assess_values
 from kpis.values import plain
 
 security_log = logging.getLogger("metu.security")
@@ -142,18 +141,7 @@ def review(request: HttpRequest) -> HttpResponse:
         state = ActualState.SUBMITTED
     year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else None
     unit = OrgUnit.objects.filter(code=request.GET.get("unit")).first()
-    actuals = list(selectors.review_queue(program, state=state, year=year, unit=unit))
-    for actual in actuals:
-        by_year = {a.year: a for a in actual.kpi.actuals.all()}
-        actual.previous = by_year.get(actual.year - 1)
-        actual.target = next((t for t in actual.kpi.targets.all() if t.year == actual.year), None)
-        # Whether the value meets its target, so the reviewer need not work it out.
-        actual.assessment = assess_values(
-            actual.kpi.unit,
-            actual.kpi.sense,
-            (actual.target.value, actual.target.value2) if actual.target else None,
-            (actual.value, actual.value2) if actual.value is not None else None,
-        )
+    actuals = selectors.review_rows(program, state=state, year=year, unit=unit)
     ctx = {
         "program": program,
         "actuals": actuals,
