@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -19,7 +20,7 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed; `make test` installs Debian's chromium")
@@ -33,6 +34,10 @@ def browser():
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             yield browser
             browser.close()
+            # While Playwright's event loop runs, Django keeps this thread's database
+            # connections apart from the usual ones; close them before it stops, or the
+            # test database cannot be dropped at the end.
+            connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
