@@ -126,6 +126,12 @@ class UnitProgress:
         """KPIs the unit has not yet submitted: missing, drafts and returned ones."""
         return self.missing + self.draft + self.returned
 
+    @classmethod
+    def summed(cls, rows: list[UnitProgress]) -> UnitProgress:
+        """The whole program's progress: every unit's counts added up."""
+        counts = ("total", "draft", "submitted", "returned", "approved")
+        return cls(None, *(sum(getattr(row, name) for row in rows) for name in counts))
+
 
 def _state_count(state: str, year: int, prefix: str = "kpis__") -> Count:
     return Count(

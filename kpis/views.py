@@ -230,10 +230,7 @@ def progress(request: HttpRequest) -> HttpResponse:
         "program": program,
         "year": year,
         "rows": rows,
-        "totals": {
-            name: sum(getattr(row, name) for row in rows)
-            for name in ("total", "missing", "draft", "submitted", "returned", "approved")
-        },
+        "totals": selectors.UnitProgress.summed(rows),
         "years": ReportingYear.objects.filter(program=program).order_by("year"),
     }
     return render(request, "kpis/progress.html", ctx)
