@@ -55,6 +55,7 @@ test: install-test browser
 serve: install
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) manage.py createcachetable
 	$(VENV)/bin/gunicorn metu_strategy.wsgi -c metu_strategy/gunicorn.conf.py
 
 ## Benchmarks (not part of `make test`): pages, Excel, import, load; see benchmarks/

@@ -98,6 +98,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
+        # A connection the database dropped (a restart, a failover) is replaced before
+        # the request uses it, instead of failing the request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -167,15 +170,37 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "strategy@metu.edu.kz")
 # Rendered dashboards are cached this many seconds (0: off); any change of the data
 # they show invalidates them at once (reports/cache.py).
 DASHBOARD_CACHE_SECONDS = int(env("DASHBOARD_CACHE_SECONDS", "600"))
-CACHES = {
-    "default": {
+
+
+def cache_from_url(url: str) -> dict:
+    """The cache named by CACHE_URL: `redis://host:6379/0` (shared by every worker and
+    server), `db://table` (Django's database cache) or, when unset, this process's
+    memory. Nothing correct depends on the cache: what it holds is keyed by the data
+    version kept in the database, so a per-process cache is only slower, never wrong."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if url.startswith("db://"):
+        table = url.removeprefix("db://") or "metu_cache"
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": table}
+    if url and not url.startswith("locmem://"):
+        raise ImproperlyConfigured(f"CACHE_URL must be redis://, db:// or locmem://, not {url!r}")
+    return {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "metu",
         "OPTIONS": {"MAX_ENTRIES": 2000},
     }
-}
-# Sessions read from the cache first, the database only on a miss.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+CACHES = {"default": cache_from_url(env("CACHE_URL"))}
+SHARED_CACHE = CACHES["default"]["BACKEND"].endswith("RedisCache")
+# Sessions live in the database, so signing out ends a session on every worker and
+# server at once. A shared cache (Redis) may sit in front of them; a per-process one
+# never does, or another worker would still serve a session that has ended.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if SHARED_CACHE
+    else "django.contrib.sessions.backends.db"
+)
 
 # A KPI within this share of its target (but not on it) is "close"; below it, "behind".
 KPI_CLOSE_THRESHOLD = int(env("KPI_CLOSE_THRESHOLD", "90"))
