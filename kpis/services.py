@@ -95,21 +95,14 @@ def misses_target(kpi: Kpi, year: int, value, value2) -> bool:
 @transaction.atomic
 def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> list[Actual]:
     """Save what was typed, as drafts or submitted; all rows or none."""
-    if not roles.is_planner(user) and not year_is_open(program, year):
-        raise WorkflowError(_("%(year)s is closed for entry.") % {"year": year})
-    kpi_ids = [entry.kpi.id for entry in entries]
-    allowed = set(Kpi.objects.editable_by(user).filter(id__in=kpi_ids).values_list("id", flat=True))
-    if allowed != set(kpi_ids):
-        raise PermissionDenied(_("You may not enter values for some of these KPIs."))
+    _check_entry_allowed(user, program, year, entries)
     current = {
         a.kpi_id: a
-        for a in Actual.objects.select_for_update().filter(kpi_id__in=kpi_ids, year=year)
+        for a in Actual.objects.select_for_update().filter(
+            kpi_id__in=[entry.kpi.id for entry in entries], year=year
+        )
     }
-    errors = {}
-    for entry in entries:
-        problems = _entry_problems(entry, current.get(entry.kpi.id), year)
-        if problems:
-            errors[entry.kpi.id] = problems
+    errors = _problems(entries, current, year)
     if errors:
         raise EntryErrors(errors)
     applied = [(e, _apply_entry(user, e, current.get(e.kpi.id), year)) for e in entries]
@@ -137,8 +130,41 @@ def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> 
     return [actual for _entry, actual in changes]
 
 
+def check_entries(*, user, program: Program, year: int, entries: list[Entry]) -> dict:
+    """What saving `entries` now would refuse, row by row, without saving anything: a
+    page shows these beside its own form errors, so every problem is seen at once."""
+    _check_entry_allowed(user, program, year, entries)
+    current = {
+        a.kpi_id: a
+        for a in Actual.objects.filter(
+            kpi_id__in=[entry.kpi.id for entry in entries], year=year
+        ).select_related("kpi")
+    }
+    return _problems(entries, current, year)
+
+
+def _check_entry_allowed(user, program: Program, year: int, entries: list[Entry]) -> None:
+    if not roles.is_planner(user) and not year_is_open(program, year):
+        raise WorkflowError(_("%(year)s is closed for entry.") % {"year": year})
+    kpi_ids = [entry.kpi.id for entry in entries]
+    allowed = set(Kpi.objects.editable_by(user).filter(id__in=kpi_ids).values_list("id", flat=True))
+    if allowed != set(kpi_ids):
+        raise PermissionDenied(_("You may not enter values for some of these KPIs."))
+
+
+def _problems(entries: list[Entry], current: dict[int, Actual], year: int) -> dict:
+    errors = {}
+    for entry in entries:
+        problems = _entry_problems(entry, current.get(entry.kpi.id), year)
+        if problems:
+            errors[entry.kpi.id] = problems
+    return errors
+
+
 def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]:
     problems = []
+    if actual and actual.state not in EDITABLE_STATES and _already_done(entry, actual):
+        return []  # the same request again (a double click): nothing left to do
     version = actual.version if actual else 0
     if entry.seen_version is not None and entry.seen_version != version:
         return [conflict_message(actual) if actual else _("This value was deleted meanwhile.")]
@@ -168,8 +194,22 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]
     return problems
 
 
+def _already_done(entry: Entry, actual: Actual) -> bool:
+    """The entry asks for what the stored value already is: submitted as typed."""
+    return (
+        entry.submit
+        and actual.state == ActualState.SUBMITTED
+        and not entry.files
+        and (entry.value, entry.value2) == (actual.value, actual.value2)
+        and entry.comment.strip() == actual.comment
+        and entry.explanation.strip() == actual.explanation
+    )
+
+
 def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual | None:
     """Put what was typed on the value; None when there is nothing to save."""
+    if actual is not None and _already_done(entry, actual):
+        return None
     values = {
         "value": entry.value,
         "value2": entry.value2,

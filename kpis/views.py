@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from directions.models import Program
@@ -53,21 +55,23 @@ def entry(request: HttpRequest) -> HttpResponse:
     year = _year(request, program, services.latest_open_year(program))
     year_open = services.year_is_open(program, year)
     rows = selectors.entry_rows(request.user, program, year, unit)
+    posted = _posted_kpi_ids(request)
     editable = year_open or roles.is_planner(request.user)
     for row in rows:
+        row.editable = editable and row.state in ("missing", *services.EDITABLE_STATES)
+        # Every row the page posted is bound, editable or not any more, so a row that
+        # stopped being editable is refused out loud rather than dropped in silence.
+        bound = row.kpi.id in posted
         row.form = None
-        if editable and row.state in ("missing", *services.EDITABLE_STATES):
-            prefix = f"k{row.kpi.id}"
-            # Bind only the rows the page posted: a KPI assigned meanwhile stays untouched.
-            posted = request.method == "POST" and f"{prefix}-version" in request.POST
+        if row.editable or bound:
             row.form = EntryForm(
-                request.POST if posted else None,
-                request.FILES if posted else None,
+                request.POST if bound else None,
+                request.FILES if bound else None,
                 kpi=row.kpi,
-                prefix=prefix,
+                prefix=f"k{row.kpi.id}",
                 initial=_initial(row),
             )
-    if request.method == "POST" and _save_entry_forms(request, program, year, rows):
+    if request.method == "POST" and _save_entry_forms(request, program, year, rows, posted):
         return redirect(request.get_full_path())
     ctx = {
         "program": program,
@@ -77,9 +81,19 @@ def entry(request: HttpRequest) -> HttpResponse:
         "units": units,
         "unit": unit,
         "rows": rows,
+        "any_editable": any(row.editable for row in rows),
         "counts": _entry_counts(rows),
     }
     return render(request, "kpis/entry.html", ctx)
+
+
+POSTED_ROW = re.compile(r"k([0-9]{1,18})-version")
+
+
+def _posted_kpi_ids(request: HttpRequest) -> set[int]:
+    if request.method != "POST":
+        return set()
+    return {int(m.group(1)) for key in request.POST if (m := POSTED_ROW.fullmatch(key))}
 
 
 def _initial(row: selectors.EntryRow) -> dict:
@@ -95,34 +109,89 @@ def _initial(row: selectors.EntryRow) -> dict:
     }
 
 
-def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows) -> bool:
-    forms = [row.form for row in rows if row.form is not None and row.form.is_bound]
-    if not all(form.is_valid() for form in forms):
-        messages.error(request, _("Nothing was saved: correct the rows marked in red."))
+def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows, posted) -> bool:
+    """Save the posted rows, all or none; True when saved. Every refusal is shown."""
+    if _refuse_strangers(request, program, posted - {row.kpi.id for row in rows}):
         return False
-    entries = [form.to_entry(request.POST.get("action", "save")) for form in forms]
+    forms = [row.form for row in rows if row.form is not None and row.form.is_bound]
+    valid = [form for form in forms if form.is_valid()]
+    entries = [form.to_entry(request.POST.get("action", "save")) for form in valid]
     try:
+        if len(valid) < len(forms):
+            problems = services.check_entries(
+                user=request.user, program=program, year=year, entries=entries
+            )
+            raise services.EntryErrors(problems)
         saved = services.save_entries(
             user=request.user, program=program, year=year, entries=entries
         )
     except services.EntryErrors as exc:
-        by_kpi = {form.kpi.id: form for form in forms}
-        for kpi_id, problems in exc.errors.items():
-            for problem in problems:
-                by_kpi[kpi_id].add_error(None, problem)
-        messages.error(request, str(exc))
+        _show_row_errors(request, forms, exc.errors)
         return False
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
         return False
+    _report_saved(request, saved)
+    return True
+
+
+def _refuse_strangers(request: HttpRequest, program: Program, kpi_ids: set[int]) -> bool:
+    """Rows posted for KPIs this page does not offer the user (another unit's, or one
+    reassigned meanwhile): nothing is saved, and the page says which."""
+    if not kpi_ids:
+        return False
+    codes = Kpi.objects.filter(program=program, id__in=kpi_ids).values_list("code", flat=True)
+    messages.error(
+        request,
+        _("Nothing was saved: you may not enter values for %(codes)s here.")
+        % {"codes": ", ".join(sorted(codes)) or _("a KPI that no longer exists")},
+    )
+    return True
+
+
+def _show_row_errors(request: HttpRequest, forms, errors: dict[int, list[str]]) -> None:
+    by_kpi = {form.kpi.id: form for form in forms}
+    for kpi_id, problems in errors.items():
+        for problem in problems:
+            by_kpi[kpi_id].add_error(None, problem)
+    codes = [form.kpi.code for form in forms if form.errors]
+    messages.error(
+        request,
+        _("Nothing was saved. Correct the rows marked in red: %(codes)s.")
+        % {"codes": ", ".join(codes)},
+    )
+    if request.FILES:
+        messages.warning(
+            request, _("The files you chose were not uploaded: choose them again before saving.")
+        )
+
+
+def _report_saved(request: HttpRequest, saved: list[Actual]) -> None:
+    """Say exactly what was stored; never "saved" when nothing was."""
     submitted = sum(1 for a in saved if a.state == ActualState.SUBMITTED)
+    drafts = len(saved) - submitted
     if submitted:
         messages.success(
-            request, _("%(n)s values submitted to the planning office.") % {"n": submitted}
+            request,
+            ngettext(
+                "%(n)s value submitted to the planning office.",
+                "%(n)s values submitted to the planning office.",
+                submitted,
+            )
+            % {"n": submitted},
         )
-    else:
-        messages.success(request, _("Saved as draft. Nothing is sent until you submit."))
-    return True
+    if drafts:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s value saved as draft. Nothing is sent until you submit.",
+                "%(n)s values saved as draft. Nothing is sent until you submit.",
+                drafts,
+            )
+            % {"n": drafts},
+        )
+    if not saved:
+        messages.info(request, _("Nothing to save: no value was changed."))
 
 
 def _entry_counts(rows) -> dict:

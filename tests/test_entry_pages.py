@@ -39,7 +39,7 @@ def test_rows_missing_from_the_post_are_left_alone(program):
     fields = form_fields(planner.get(entry_url() + "&unit=academic").content.decode(), "entry-form")
     fields[f"{prefix(program, '1.1.3')}-value"] = "72"
     response = post_entry(planner, fields, "save")  # posted to the page of all 80 KPIs
-    assert "Saved as draft" in response.content.decode()
+    assert "1 value saved as draft" in response.content.decode()
     assert Actual.objects.filter(kpi__program=program, year=2025).count() == 1
 
 
@@ -115,7 +115,7 @@ def test_saving_a_draft_keeps_it_private(program):
     fields[f"{p}-value"] = "3,7"
     fields[f"{p}-submit"] = "on"  # ticked, but "Save draft" pressed: nothing is submitted
     response = post_entry(head, fields, "save")
-    assert "Saved as draft" in response.content.decode()
+    assert "1 value saved as draft" in response.content.decode()
     actual = Actual.objects.get(kpi__code="1.1.4", year=2025, kpi__program=program)
     assert actual.state == ActualState.DRAFT
     kpi_page = sign_in("head2").get(reverse("kpi_detail", args=["1.1.4"])).content.decode()
@@ -242,3 +242,80 @@ def test_evidence_is_stored_under_a_random_name_and_guarded(program):
     evidence.actual.state = ActualState.SUBMITTED
     evidence.actual.save()
     assert sign_in("rector").get(url).status_code == 200  # published with its value
+
+
+# --- Nothing refused in silence --------------------------------------------------------
+
+
+def test_a_row_submitted_meanwhile_is_refused_out_loud(program):
+    """Page A shows an editable draft; page B submits it; A's save must not be answered
+    'saved' while nothing is stored."""
+    a, b = sign_in("head"), sign_in("head")
+    p = prefix(program, "1.1.4")
+    fields = form_fields(a.get(entry_url()).content.decode(), "entry-form")
+    fields[f"{p}-value"] = "5"
+    post_entry(a, fields, "save")
+    page_a = form_fields(a.get(entry_url()).content.decode(), "entry-form")
+    page_b = form_fields(b.get(entry_url()).content.decode(), "entry-form")
+    post_entry(b, page_b, "submit_all")
+    assert Actual.objects.get(kpi__code="1.1.4", year=2025).state == ActualState.SUBMITTED
+
+    page_a[f"{p}-value"] = "6"
+    page = post_entry(a, page_a, "save").content.decode()
+    assert "saved as draft" not in page.lower()
+    assert "Nothing was saved" in page and "1.1.4" in page
+    assert "Not saved: you typed “6”" in page
+    assert Actual.objects.get(kpi__code="1.1.4", year=2025).value == 5
+
+
+def test_another_units_kpi_posted_is_refused_by_name(program):
+    head = sign_in("head")
+    fields = form_fields(head.get(entry_url()).content.decode(), "entry-form")
+    fields[f"{prefix(program, '1.1.4')}-value"] = "5"
+    foreign = prefix(program, "2.1.1")  # the science department's
+    fields.update({f"{foreign}-version": "0", f"{foreign}-value": "7"})
+    page = post_entry(head, fields, "save").content.decode()
+    assert "you may not enter values for 2.1.1" in page
+    assert not Actual.objects.filter(year=2025, kpi__code__in=["1.1.4", "2.1.1"]).exists()
+
+
+def test_saving_nothing_new_says_so(program):
+    head = sign_in("head")
+    fields = form_fields(head.get(entry_url()).content.decode(), "entry-form")
+    page = post_entry(head, fields, "save").content.decode()
+    assert "Nothing to save" in page
+    assert "saved as draft" not in page.lower()
+
+
+def test_a_double_click_on_submit_all_submits_once_and_says_so(program):
+    head = sign_in("head")
+    fields = form_fields(head.get(entry_url()).content.decode(), "entry-form")
+    fields[f"{prefix(program, '1.1.4')}-value"] = "5"
+    first = post_entry(head, fields, "submit_all").content.decode()
+    second = post_entry(head, fields, "submit_all").content.decode()
+    assert "1 value submitted" in first
+    assert "Nothing to save" in second and "Nothing was saved" not in second
+    actual = Actual.objects.get(kpi__code="1.1.4", year=2025)
+    assert (actual.state, actual.history.count()) == (ActualState.SUBMITTED, 1)
+
+
+def test_every_problem_is_shown_in_one_round(program):
+    head = sign_in("head")
+    fields = form_fields(head.get(entry_url()).content.decode(), "entry-form")
+    typed = {"1.1.1": "abc", "1.1.3": "150", "1.3.6": "-5", "1.1.4": "0"}  # 1.1.4 misses
+    for code, text in typed.items():
+        fields[f"{prefix(program, code)}-value"] = text
+    page = post_entry(head, fields, "submit_all").content.decode()
+    assert "is not a number" in page
+    assert "between 0 and 100" in page
+    assert "cannot be negative" in page
+    assert "explain why" in page
+    assert not Actual.objects.filter(year=2025, kpi__program=program).exists()
+
+
+def test_no_action_bar_when_nothing_is_editable(program):
+    from kpis.models import ReportingYear
+
+    ReportingYear.objects.filter(program=program, year=2025).update(is_open=False)
+    page = sign_in("head").get(entry_url()).content.decode()
+    assert 'class="action-bar"' not in page
