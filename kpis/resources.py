@@ -13,6 +13,7 @@ from import_export import fields, resources, widgets
 from directions.selectors import current_program
 from kpis.models import Actual, ActualState, Kpi, Target
 from kpis.validation import check_value, read_number
+from kpis.workbooks import escape_formula
 
 IMPORT_REASON = "Imported in the administration"
 
@@ -37,8 +38,6 @@ class EscapedTextWidget(widgets.CharWidget):
     """Text that a spreadsheet will never run as a formula (see escape_formula)."""
 
     def render(self, value, obj=None, **kwargs):
-        from reports.exports import escape_formula
-
         return escape_formula(super().render(value, obj, **kwargs))
 
 

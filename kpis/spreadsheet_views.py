@@ -3,7 +3,9 @@ see what would change, then confirm. Nothing is saved before the confirmation.""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -17,16 +19,12 @@ from django.views.decorators.http import require_POST
 
 from directions.selectors import current_program
 from kpis import selectors, services
-from kpis.spreadsheets import (
-    MAX_UPLOAD,
-    SpreadsheetError,
-    build_template,
-    read_upload,
-    workbook_bytes,
-)
+from kpis.spreadsheets import MAX_UPLOAD, SpreadsheetError, build_template, read_upload
+from kpis.workbooks import workbook_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "imports"
+UPLOAD_KEPT_SECONDS = 24 * 3600
 
 
 def _program():
@@ -61,6 +59,15 @@ def _upload_dir() -> Path:
     return folder
 
 
+def _forget_abandoned(folder: Path) -> None:
+    """Uploads nobody confirmed or cancelled within a day are of no more use."""
+    too_old = time.time() - UPLOAD_KEPT_SECONDS
+    for path in folder.glob("*.xlsx"):
+        with contextlib.suppress(FileNotFoundError):  # another worker removed it
+            if path.stat().st_mtime < too_old:
+                path.unlink()
+
+
 @require_POST
 def upload(request: HttpRequest) -> HttpResponse:
     """Keep the uploaded file aside and show what importing it would do."""
@@ -81,6 +88,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("The file was not imported: %(reason)s") % {"reason": exc})
         return redirect(back)
     token = secrets.token_urlsafe(16)
+    _forget_abandoned(_upload_dir())
     (_upload_dir() / f"{token}.xlsx").write_bytes(content)
     request.session.setdefault(SESSION_KEY, {})[token] = {"name": uploaded.name[:200]}
     request.session.modified = True

@@ -11,6 +11,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from defusedxml import DefusedXmlException
 from django.core.exceptions import ValidationError
@@ -22,14 +23,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from directions.models import Program
 from kpis.models import Actual, ActualState, Kpi, OrgUnit
-from kpis.services import EDITABLE_STATES, Entry
+from kpis.services import EDITABLE_STATES, Entry, conflict_message
 from kpis.validation import check_value, read_number
 from kpis.values import ValueFormatError, display_value, plain
+from kpis.workbooks import set_text
 
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_UNPACKED = 50 * 1024 * 1024
 MAX_RATIO = 200  # an honest workbook compresses far less than this
+MAX_COMMENT = 2000  # as the entry form
 META_SHEET = "meta"
+META_ROWS_FROM = 6  # below the mark, program, unit and year: what each row held
 TEMPLATE_MARK = "metu-entry-template"
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UNLOCKED = Protection(locked=False)
@@ -49,12 +53,6 @@ def headers(year: int) -> list[str]:
         _("Value %(year)s") % {"year": year},
         _("Comment"),
     ]
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def accepted_headers(year: int) -> list[list[str]]:
@@ -96,6 +94,14 @@ def build_template(*, user, program: Program, unit: OrgUnit, year: int) -> Workb
     meta = workbook.create_sheet(META_SHEET)
     for row, value in enumerate([TEMPLATE_MARK, program.code, unit.code, year], start=1):
         meta.cell(row, 1, value)
+    # What each row held when downloaded: an upload then tells a cell its user left
+    # alone from one they changed, and never lets the first overwrite a newer value.
+    for row, kpi in enumerate(kpis, start=META_ROWS_FROM):
+        actual = _actual_of(kpi, year)
+        meta.cell(row, 1, kpi.code)
+        meta.cell(row, 2, actual.version if actual else 0)
+        meta.cell(row, 3, sheet.cell(row - META_ROWS_FROM + 2, 5).value)
+        set_text(meta.cell(row, 4), actual.comment if actual else "")
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     return workbook
@@ -138,18 +144,23 @@ def _validations(sheet) -> dict[str, DataValidation]:
     return validations
 
 
+def _actual_of(kpi: Kpi, year: int) -> Actual | None:
+    return next((a for a in kpi.actuals.all() if a.year == year), None)
+
+
 def _template_row(sheet, row: int, kpi: Kpi, year: int, validations) -> None:
     target = next((t for t in kpi.targets.all() if t.year == year), None)
-    actual = next((a for a in kpi.actuals.all() if a.year == year), None)
-    sheet.cell(row, 1, kpi.code)
-    sheet.cell(row, 2, kpi.name).alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.cell(row, 3, str(kpi.get_unit_display()))
-    sheet.cell(row, 4, display_value(kpi.unit, target.value, target.value2) if target else "—")
+    actual = _actual_of(kpi, year)
+    set_text(sheet.cell(row, 1), kpi.code)
+    set_text(sheet.cell(row, 2), kpi.name).alignment = Alignment(wrap_text=True, vertical="top")
+    set_text(sheet.cell(row, 3), kpi.get_unit_display())
+    target_text = display_value(kpi.unit, target.value, target.value2) if target else "—"
+    set_text(sheet.cell(row, 4), target_text)
     value_cell, comment_cell = sheet.cell(row, 5), sheet.cell(row, 6)
     if actual is not None and actual.value is not None:
         value_cell.value = _template_value(kpi, actual)
     if actual is not None:
-        comment_cell.value = actual.comment or None
+        set_text(comment_cell, actual.comment)
     if actual is None or actual.state in EDITABLE_STATES:
         for cell in (value_cell, comment_cell):
             cell.protection = UNLOCKED
@@ -197,7 +208,7 @@ class Preview:
 
     @property
     def changes(self) -> list[PreviewRow]:
-        return [row for row in self.rows if row.change in ("new", "changed")]
+        return [row for row in self.rows if row.change in ("new", "changed", "clear")]
 
     def entries(self, *, submit: bool = False) -> list[Entry]:
         return [
@@ -256,7 +267,7 @@ def read_upload(content: bytes, *, user, program: Program) -> Preview:
             raise SpreadsheetError(_("The workbook contains unsafe XML and was refused.")) from None
         raise SpreadsheetError(_("The workbook is damaged and cannot be read.")) from None
     try:
-        unit, year = _meta(workbook, user=user, program=program)
+        unit, year, downloaded = _meta(workbook, user=user, program=program)
         sheet = workbook.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
     finally:
@@ -266,7 +277,7 @@ def read_upload(content: bytes, *, user, program: Program) -> Preview:
     if not data:
         raise SpreadsheetError(_("The sheet has no rows to import."))
     preview = Preview(program=program, unit=unit, year=year)
-    _read_rows(preview, data, user=user)
+    _read_rows(preview, data, user=user, downloaded=downloaded)
     return preview
 
 
@@ -278,21 +289,44 @@ def _caused_by(exc: BaseException, kind: type) -> bool:
     return False
 
 
-def _meta(workbook, *, user, program: Program) -> tuple[OrgUnit, int]:
+class Downloaded(NamedTuple):
+    """A row of the template as it was when downloaded."""
+
+    version: int
+    value: object
+    comment: str
+
+
+def _meta(workbook, *, user, program: Program) -> tuple[OrgUnit, int, dict[str, Downloaded]]:
     if META_SHEET not in workbook.sheetnames:
         raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
-    values = [
-        row[0] for row in workbook[META_SHEET].iter_rows(max_row=4, max_col=1, values_only=True)
-    ]
+    meta = list(workbook[META_SHEET].iter_rows(max_col=4, values_only=True))
+    values = [row[0] for row in meta[:4]]
     if len(values) < 4 or values[0] != TEMPLATE_MARK:
         raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
     if values[1] != program.code:
         raise SpreadsheetError(_("This template belongs to another program."))
     unit = OrgUnit.objects.filter(code=values[2]).first()
-    year = int(values[3]) if str(values[3]).isdigit() else None
+    year = _whole(values[3])
     if unit is None or year is None or not program.covers(year):
         raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
-    return unit, year
+    downloaded = {}
+    for code, version, value, comment in (
+        (list(row) + [None] * 4)[:4] for row in meta[META_ROWS_FROM - 1 :]
+    ):
+        if code is not None and _whole(version) is not None:
+            downloaded[str(code)] = Downloaded(_whole(version), value, _comment_text(comment))
+    return unit, year, downloaded
+
+
+def _whole(value) -> int | None:
+    """A whole number from a cell: ASCII digits only (never "²", which isdigit() admits)."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def _comment_text(raw) -> str:
+    return "" if raw is None else str(raw).replace("\r\n", "\n").strip()
 
 
 def _filled(row) -> bool:
@@ -321,7 +355,7 @@ def _check_header(found, year: int) -> None:
     )
 
 
-def _read_rows(preview: Preview, data, *, user) -> None:
+def _read_rows(preview: Preview, data, *, user, downloaded: dict[str, Downloaded]) -> None:
     codes = [str(row[0]).strip() if row and row[0] is not None else "" for _n, row in data]
     kpis = {
         k.code: k
@@ -358,39 +392,73 @@ def _read_rows(preview: Preview, data, *, user) -> None:
                 "unit": preview.unit.name,
             }
             continue
-        _read_value(item, kpi, cells[4], cells[5], actuals.get(code))
+        _read_value(item, kpi, cells[4], cells[5], actuals.get(code), downloaded.get(code))
 
 
-def _read_value(item: PreviewRow, kpi: Kpi, raw_value, raw_comment, actual: Actual | None) -> None:
-    item.comment = "" if raw_comment is None else str(raw_comment).strip()[:2000]
+def _read_value(
+    item: PreviewRow,
+    kpi: Kpi,
+    raw_value,
+    raw_comment,
+    actual: Actual | None,
+    downloaded: Downloaded | None,
+) -> None:
+    item.comment = _comment_text(raw_comment)
+    item.new = "" if raw_value is None else str(raw_value).strip()[:40]
+    if actual is not None and actual.value is not None:
+        item.old = display_value(kpi.unit, actual.value, actual.value2)
     try:
         item.value, item.value2 = _parse_value(kpi, raw_value)
         check_value(kpi.unit, item.value, item.value2)
     except ValidationError as exc:
-        item.message = " ".join(exc.messages)
         # Show what the file holds and what is saved now, so the row can be found and fixed.
-        item.new = "" if raw_value is None else str(raw_value).strip()[:40]
-        if actual is not None and actual.value is not None:
-            item.old = display_value(kpi.unit, actual.value, actual.value2)
+        item.message = " ".join(exc.messages)
+        return
+    if len(item.comment) > MAX_COMMENT:
+        item.message = _(
+            "The comment has %(n)s characters; at most %(max)s are kept. Shorten it."
+        ) % {"n": len(item.comment), "max": MAX_COMMENT}
         return
     item.new = display_value(kpi.unit, item.value, item.value2) if item.value is not None else ""
-    if actual is None:
-        item.change = "new" if item.value is not None or item.comment else "unchanged"
-        return
-    item.version, item.explanation = actual.version, actual.explanation
-    item.old = (
-        display_value(kpi.unit, actual.value, actual.value2) if actual.value is not None else ""
-    )
-    same = (actual.value, actual.value2, actual.comment) == (item.value, item.value2, item.comment)
-    if same:
-        item.change = "unchanged"
-    elif actual.state not in EDITABLE_STATES:
+    item.version = actual.version if actual else 0
+    item.explanation = actual.explanation if actual else ""
+    item.change, item.message = _change(item, kpi, actual, downloaded)
+
+
+def _change(
+    item: PreviewRow, kpi: Kpi, actual: Actual | None, downloaded: Downloaded | None
+) -> tuple[str, str]:
+    """What saving the row would do, and why not when it must not."""
+    stored = (actual.value, actual.value2, actual.comment) if actual else (None, None, "")
+    if (item.value, item.value2, item.comment) == stored:
+        return "unchanged", ""
+    if downloaded is not None and _as_downloaded(item, kpi, downloaded):
+        # Left as it was downloaded: someone else's newer value stays as it is.
+        return "unchanged", _("Changed by someone else since you downloaded the template; kept.")
+    if downloaded is not None and downloaded.version != item.version:
+        if actual is None:
+            return "error", _("This value was deleted after you downloaded the template.")
+        return "error", _(
+            "%(conflict)s Download the template again to start from the newer value."
+        ) % {"conflict": conflict_message(actual)}
+    if actual is not None and actual.state not in EDITABLE_STATES:
         state = ActualState(actual.state).label
-        item.message = _("This value is %(state)s and can no longer be changed here.") % {
+        return "error", _("This value is %(state)s and can no longer be changed here.") % {
             "state": state
         }
-    else:
-        item.change = "changed"
+    if actual is None:
+        return "new", ""
+    if item.value is None and actual.value is not None:
+        return "clear", ""
+    return "changed", ""
+
+
+def _as_downloaded(item: PreviewRow, kpi: Kpi, downloaded: Downloaded) -> bool:
+    try:
+        before = _parse_value(kpi, downloaded.value)
+    except ValidationError:
+        return False
+    return (item.value, item.value2, item.comment) == (*before, downloaded.comment)
 
 
 def _parse_value(kpi: Kpi, raw) -> tuple[Decimal | None, Decimal | None]:

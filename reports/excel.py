@@ -19,11 +19,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from directions.models import Program
 from kpis.models import Sense, Unit
-from kpis.spreadsheets import workbook_bytes
 from kpis.status import Status
 from kpis.values import display_value
+from kpis.workbooks import escape_formula, workbook_bytes
 from reports import dashboards
-from reports.exports import escape_formula
 from reports.selectors import kpis_with_values
 
 __all__ = ["build_ministry_report", "report_filename", "workbook_bytes"]

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from directions.models import Program
 from kpis.models import Kpi
 from kpis.values import json_value, plain
+from kpis.workbooks import escape_formula
 from reports.dashboards import kpi_rows
 from reports.selectors import kpis_with_values
 
@@ -116,23 +117,3 @@ def write_csv(rows: Iterable[list[str]], out: io.TextIOBase) -> None:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow([escape_formula(cell) for cell in row])
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_formula(value: str) -> str:
-    """Keep spreadsheets from running user text as a formula (CSV/XLSX injection).
-
-    Plain numbers such as "-5" stay numbers."""
-    if value.startswith(FORMULA_PREFIXES) and value != "-" and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True

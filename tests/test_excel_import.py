@@ -277,3 +277,111 @@ def test_a_row_in_error_shows_what_the_file_holds(program):
     row = page.split('id="import-row-1.1.3"')[1].split("</tr>")[0]
     assert '<strong class="bad-input">abc</strong>' in row  # not "—": what to correct
     assert "is not a number" in row
+
+
+# --- What a template written by the application holds, and what uploading it does ----
+
+
+def _save(program, username: str, code: str, value, comment: str = ""):
+    kpi = Kpi.objects.prefetch_related("targets").get(program=program, code=code)
+    current = Actual.objects.filter(kpi=kpi, year=2025).first()
+    services.save_entries(
+        user=User.objects.get(username=username),
+        program=program,
+        year=2025,
+        entries=[
+            services.Entry(
+                kpi=kpi,
+                value=value,
+                comment=comment,
+                seen_version=current.version if current else 0,
+            )
+        ],
+    )
+
+
+def test_text_starting_with_a_formula_sign_is_written_as_text_and_reads_back_unchanged(
+    program,
+):
+    _save(program, "head", "1.1.3", D(71), comment='=HYPERLINK("http://evil.example","x")')
+    Kpi.objects.filter(program=program, code="1.1.4").update(name="=1+1 a renamed KPI")
+    head = sign_in("head")
+    raw = head.get(ACADEMIC).content
+    sheet = load_workbook(io.BytesIO(raw)).worksheets[0]
+    for code, column in (("1.1.3", 6), ("1.1.4", 2)):
+        cell = sheet.cell(row_of(sheet, code), column)
+        assert cell.data_type == "s" and cell.value.startswith("=")
+    before = database()
+    page = send(head, raw).content.decode()
+    assert "The file changes nothing" in page
+    assert database() == before
+    assert Actual.objects.get(kpi__code="1.1.3", year=2025).comment.startswith("=HYPERLINK")
+
+
+def test_a_blank_cell_over_a_stored_value_says_it_will_clear_it(program):
+    _save(program, "head", "1.1.3", D(71))
+    head = sign_in("head")
+    book = template(head)
+    sheet = book.worksheets[0]
+    sheet.cell(row_of(sheet, "1.1.3"), 5).value = None
+    response = send(head, to_bytes(book))
+    assert "will clear the stored value" in response.content.decode()
+    head.post(response.redirect_chain[-1][0], {"action": "confirm"})
+    assert Actual.objects.get(kpi__code="1.1.3", year=2025).value is None
+
+
+def test_an_old_template_leaves_values_entered_since_alone(program):
+    head = sign_in("head")
+    book = template(head)  # downloaded before anything was entered
+    _save(program, "planner", "1.1.3", D(72), comment="From the registrar")
+    sheet = book.worksheets[0]
+    sheet.cell(row_of(sheet, "1.1.4"), 5).value = 6  # the head fills another row only
+    response = send(head, to_bytes(book))
+    page = response.content.decode()
+    assert "Changed by someone else since you downloaded the template; kept." in page
+    head.post(response.redirect_chain[-1][0], {"action": "confirm"})
+    kept = Actual.objects.get(kpi__code="1.1.3", year=2025)
+    assert (kept.value, kept.comment) == (72, "From the registrar")
+    assert Actual.objects.get(kpi__code="1.1.4", year=2025).value == 6
+
+
+def test_an_old_template_cannot_overwrite_a_newer_value(program):
+    head = sign_in("head")
+    book = template(head)
+    _save(program, "planner", "1.1.3", D(72))
+    sheet = book.worksheets[0]
+    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 65
+    page = send(head, to_bytes(book)).content.decode()
+    assert "Download the template again" in page
+    assert "import-error" in page
+    assert Actual.objects.get(kpi__code="1.1.3", year=2025).value == 72
+
+
+def test_a_comment_over_the_limit_is_refused_not_cut(program):
+    head = sign_in("head")
+    book = template(head)
+    sheet = book.worksheets[0]
+    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75
+    sheet.cell(row_of(sheet, "1.1.3"), 6).value = "x" * 2001
+    page = send(head, to_bytes(book)).content.decode()
+    assert "The comment has 2001 characters" in page
+    assert "import-error" in page
+
+
+def test_uploads_abandoned_for_a_day_are_removed(program, settings):
+    import os
+    import time
+
+    folder = settings.MEDIA_ROOT / "imports"
+    folder.mkdir(parents=True)
+    stale, fresh = folder / "stale.xlsx", folder / "fresh.xlsx"
+    for path in (stale, fresh):
+        path.write_bytes(b"x")
+    day_ago = time.time() - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    head = sign_in("head")
+    book = template(head)
+    sheet = book.worksheets[0]
+    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75
+    send(head, to_bytes(book))
+    assert not stale.exists() and fresh.exists()

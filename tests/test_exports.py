@@ -7,7 +7,8 @@ import json
 from django.core.management import call_command
 
 from kpis.models import Actual, ActualState, Kpi
-from reports.exports import CSV_COLUMNS, escape_formula
+from kpis.workbooks import escape_formula
+from reports.exports import CSV_COLUMNS
 
 YEARS = [str(y) for y in range(2023, 2030)]
 
