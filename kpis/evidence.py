@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 
 import filetype
@@ -10,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+
+from kpis.files import UnsafeArchive, office_parts
 
 ALLOWED = {
     "application/pdf": ".pdf",
@@ -22,8 +23,6 @@ OFFICE_MARKERS = {
     ".docx": "word/document.xml",
     ".xlsx": "xl/workbook.xml",
 }
-# An office file that unpacks to more than this is treated as a zip bomb.
-MAX_UNPACKED = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,14 +64,8 @@ def check_evidence(upload: UploadedFile) -> CheckedFile:
 def _office_type(upload: UploadedFile) -> str | None:
     """The office type of a zip, or None when it is not a plain, safe DOCX or XLSX."""
     try:
-        with zipfile.ZipFile(upload) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
-        return None
-    finally:
-        upload.seek(0)
-    if unpacked > MAX_UNPACKED or any(name.endswith("vbaProject.bin") for name in names):
+        names = office_parts(upload)
+    except UnsafeArchive:
         return None
     for mime, extension in ALLOWED.items():
         if OFFICE_MARKERS.get(extension) in names:

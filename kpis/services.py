@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -191,7 +192,18 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]
             check_evidence(upload)
         except ValidationError as exc:
             problems.extend(exc.messages)
+    if entry.files:
+        kept = actual.evidence.count() if actual and actual.pk else 0
+        if kept + len(entry.files) > settings.EVIDENCE_MAX_FILES:
+            problems.append(too_many_files_message(kept))
     return problems
+
+
+def too_many_files_message(kept: int) -> str:
+    return _(
+        "A value may have at most %(max)s evidence files; it has %(kept)s. "
+        "Put several pages in one PDF, or remove a file first."
+    ) % {"max": settings.EVIDENCE_MAX_FILES, "kept": kept}
 
 
 def _already_done(entry: Entry, actual: Actual) -> bool:
@@ -237,6 +249,9 @@ def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual
 
 
 def attach_evidence(*, actual: Actual, user, upload: UploadedFile) -> Evidence:
+    kept = actual.evidence.count()
+    if kept >= settings.EVIDENCE_MAX_FILES:
+        raise WorkflowError(too_many_files_message(kept))
     checked = check_evidence(upload)
     evidence = Evidence(
         actual=actual,

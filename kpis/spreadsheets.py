@@ -8,7 +8,6 @@ openpyxl parses anything, and every row is checked like the entry form checks it
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -22,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from directions.models import Program
+from kpis.files import OLE2, Refusal, UnsafeArchive, office_parts
 from kpis.models import Actual, ActualState, Kpi, OrgUnit
 from kpis.services import EDITABLE_STATES, Entry, conflict_message
 from kpis.validation import check_value, read_number
@@ -29,13 +29,10 @@ from kpis.values import ValueFormatError, display_value, plain
 from kpis.workbooks import set_text
 
 MAX_UPLOAD = 5 * 1024 * 1024
-MAX_UNPACKED = 50 * 1024 * 1024
-MAX_RATIO = 200  # an honest workbook compresses far less than this
 MAX_COMMENT = 2000  # as the entry form
 META_SHEET = "meta"
 META_ROWS_FROM = 6  # below the mark, program, unit and year: what each row held
 TEMPLATE_MARK = "metu-entry-template"
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 UNLOCKED = Protection(locked=False)
 INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
 
@@ -239,21 +236,18 @@ def check_file(content: bytes) -> None:
     if not content.startswith(b"PK\x03\x04"):
         raise SpreadsheetError(_("This is not an Excel workbook (.xlsx)."))
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError):
-        raise SpreadsheetError(_("The workbook is damaged and cannot be read.")) from None
-    names = {info.filename for info in infos}
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise SpreadsheetError(
-            _("The workbook contains macros. Save it as a plain .xlsx workbook.")
-        )
+        names = office_parts(io.BytesIO(content))
+    except UnsafeArchive as exc:
+        raise SpreadsheetError(ARCHIVE_REFUSALS[exc.refusal]()) from None
     if "xl/workbook.xml" not in names:
         raise SpreadsheetError(_("This is not an Excel workbook (.xlsx)."))
-    unpacked = sum(info.file_size for info in infos)
-    packed = sum(info.compress_size for info in infos) or 1
-    if unpacked > MAX_UNPACKED or (unpacked > 1024 * 1024 and unpacked / packed > MAX_RATIO):
-        raise SpreadsheetError(_("The workbook unpacks to an implausible size and was refused."))
+
+
+ARCHIVE_REFUSALS = {
+    Refusal.DAMAGED: lambda: _("The workbook is damaged and cannot be read."),
+    Refusal.MACROS: lambda: _("The workbook contains macros. Save it as a plain .xlsx workbook."),
+    Refusal.BOMB: lambda: _("The workbook unpacks to an implausible size and was refused."),
+}
 
 
 def read_upload(content: bytes, *, user, program: Program) -> Preview:

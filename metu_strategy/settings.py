@@ -268,6 +268,7 @@ CONTENT_SECURITY_POLICY = {
 # Uploads: evidence files are at most 10 MB, spreadsheets 5 MB (checked where they are
 # read); a whole request may not carry more than this. The proxy should limit it too.
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_MAX_FILES = int(env("EVIDENCE_MAX_FILES", "20"))  # per value
 MAX_UPLOAD_BYTES = int(env("MAX_UPLOAD_MB", "50")) * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
     "metu_strategy.uploads.LimitedUploadHandler",

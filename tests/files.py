@@ -30,9 +30,13 @@ def png_bytes() -> bytes:
     )
 
 
-def office_bytes(kind: str = "docx", *, macro: bool = False) -> bytes:
+def office_bytes(
+    kind: str = "docx", *, macro: bool = False, macro_part: str = "xl/vbaProject.bin", bomb: int = 0
+) -> bytes:
+    """A minimal DOCX or XLSX; with `macro`, a macro part; with `bomb`, a part of that
+    many zero bytes (deflated to almost nothing)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("_rels/.rels", "<Relationships/>")
         if kind == "docx":
@@ -40,7 +44,9 @@ def office_bytes(kind: str = "docx", *, macro: bool = False) -> bytes:
         else:
             archive.writestr("xl/workbook.xml", "<workbook/>")
         if macro:
-            archive.writestr("xl/vbaProject.bin", b"\x00" * 64)
+            archive.writestr(macro_part, b"\x00" * 64)
+        if bomb:
+            archive.writestr("xl/media/padding.bin", b"\x00" * bomb)
     return buffer.getvalue()
 
 

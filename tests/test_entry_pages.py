@@ -217,6 +217,25 @@ def test_oversized_evidence_is_refused(program, settings):
     assert not Evidence.objects.exists()
 
 
+def test_a_value_holds_a_limited_number_of_evidence_files(program, settings):
+    settings.EVIDENCE_MAX_FILES = 2
+    head = sign_in("head")
+    p = prefix(program, "1.2.1")
+
+    def attach(*names):
+        fields = form_fields(head.get(entry_url()).content.decode(), "entry-form")
+        fields[f"{p}-value"] = "12"
+        files = {f"{p}-evidence": [upload(name, pdf_bytes()) for name in names]}
+        return post_entry(head, fields, "save", files=files).content.decode()
+
+    attach("one.pdf")
+    page = attach("two.pdf", "three.pdf")
+    assert "at most 2 evidence files; it has 1" in page
+    assert Evidence.objects.filter(actual__kpi__code="1.2.1").count() == 1
+    attach("two.pdf")
+    assert Evidence.objects.filter(actual__kpi__code="1.2.1").count() == 2
+
+
 def test_evidence_is_stored_under_a_random_name_and_guarded(program):
     head = sign_in("head")
     p = prefix(program, "1.2.1")
