@@ -31,7 +31,10 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG and env("DJANGO_REQUIRE_SECRET_KEY"):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in production (see README, Deploying); "
+            "the server refuses to run on the development key."
+        )
     # Only for development and tests; production sets SECRET_KEY (see README, "Deploying").
     SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
 
@@ -232,10 +235,19 @@ AXES_VERBOSE = False
 
 # Behind a reverse proxy (nginx) that terminates HTTPS and sets X-Forwarded-* headers.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+# Login throttling counts failures per client address (django-ipware reads it). Behind
+# the proxy every request comes from the proxy's own address; the client's is the last
+# entry of X-Forwarded-For, the one the proxy appended. Entries before it are whatever
+# the client sent, so a forged header can neither hide an attacker nor lock out others.
+AXES_IPWARE_PROXY_ORDER = "left-most"
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = 0  # python-ipware: no proxy before ours, take its entry
+    IPWARE_STRICT = False  # a longer (forged) header still yields the proxy's entry
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS
@@ -247,6 +259,9 @@ SECURE_HSTS_PRELOAD = HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True  # the language switch is a form post; no script reads it
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(env("SESSION_HOURS", "8")) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
