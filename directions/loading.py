@@ -27,10 +27,10 @@ from directions.models import (
     Task,
 )
 from kpis.models import Kpi, ReportingYear, Target
+from kpis.reasons import Reason, recorded
 from kpis.values import parse_target_text
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "metu_2023_2029.json"
-RELOAD_REASON = "Reloaded from the program fixture"
 
 
 class FixtureError(ValueError):
@@ -114,7 +114,7 @@ class _Loader:
             return obj
         for name in differences:
             setattr(obj, name, values[name])
-        obj._change_reason = RELOAD_REASON
+        obj._change_reason = recorded(Reason.RELOADED)
         obj.save()
         self.report.updated[model._meta.model_name] += 1
         return obj
@@ -311,7 +311,7 @@ class _Translator:
                 setattr(obj, name, wanted)
                 changed.append(name)
         if changed:
-            obj._change_reason = RELOAD_REASON
+            obj._change_reason = recorded(Reason.RELOADED)
             obj.save(update_fields=changed)
             counter = self.report.created if filled else self.report.updated
             counter[f"{obj._meta.model_name} translation"] += 1

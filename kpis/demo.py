@@ -11,6 +11,7 @@ from django.db import transaction
 from directions.models import Program
 from kpis import roles
 from kpis.models import Actual, Kpi, OrgUnit, ReportingYear
+from kpis.reasons import Reason, recorded
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def setup_demo(program: Program) -> list[DemoAccount]:
         unit.heads.set([users[h] for h in heads])
         for kpi in Kpi.objects.filter(program=program, task__number__in=tasks, owner__isnull=True):
             kpi.owner = unit
-            kpi._change_reason = "Demo assignment"
+            kpi._change_reason = recorded(Reason.DEMO)
             kpi.save()
     return DEMO_ACCOUNTS
 

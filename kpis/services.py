@@ -25,6 +25,7 @@ from directions.models import Program
 from kpis import roles
 from kpis.evidence import check_evidence
 from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from kpis.reasons import Reason, recorded
 from kpis.signals import values_bulk_saved
 from kpis.status import Status, assess_values
 from kpis.validation import check_value
@@ -244,7 +245,7 @@ def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual
         actual.submitted_by, actual.submitted_at = user, timezone.now()
     actual.version += 1
     actual._history_user = user
-    actual._change_reason = _("Submitted") if entry.submit else _("Saved as draft")
+    actual._change_reason = recorded(Reason.SUBMITTED if entry.submit else Reason.SAVED_DRAFT)
     return actual
 
 
@@ -287,7 +288,7 @@ def approve(*, user, actual: Actual, seen_version: int | None = None) -> Actual:
     actual.state = ActualState.APPROVED
     actual.approved_by, actual.approved_at = user, timezone.now()
     actual.return_reason = ""
-    _save(actual, user, _("Approved"))
+    _save(actual, user, recorded(Reason.APPROVED))
     return actual
 
 
@@ -300,7 +301,7 @@ def return_for_revision(*, user, actual: Actual, reason: str, seen_version=None)
         raise WorkflowError(_("Only a submitted value can be returned."))
     actual.state = ActualState.RETURNED
     actual.return_reason = reason
-    _save(actual, user, _("Returned: %(reason)s") % {"reason": reason})
+    _save(actual, user, recorded(Reason.RETURNED, reason))
     return actual
 
 
@@ -314,7 +315,7 @@ def reopen(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
     actual.state = ActualState.RETURNED
     actual.return_reason = reason
     actual.approved_by, actual.approved_at = None, None
-    _save(actual, user, _("Reopened: %(reason)s") % {"reason": reason})
+    _save(actual, user, recorded(Reason.REOPENED, reason))
     return actual
 
 
@@ -329,7 +330,7 @@ def set_year_open(*, user, program: Program, year: int, is_open: bool) -> Report
     row.is_open = is_open
     row.changed_by, row.changed_at = user, timezone.now()
     row._history_user = user
-    row._change_reason = _("Opened for entry") if is_open else _("Closed for entry")
+    row._change_reason = recorded(Reason.YEAR_OPENED if is_open else Reason.YEAR_CLOSED)
     row.save()
     return row
 
@@ -346,7 +347,7 @@ def change_target(
     target.value, target.value2 = value, value2
     target.raw_text = ""  # no longer what the program document wrote
     target._history_user = user
-    target._change_reason = reason
+    target._change_reason = recorded(Reason.TARGET_CHANGED, reason)
     target.save()
     return target
 
@@ -367,9 +368,9 @@ def revert_target_change(*, user, record) -> Target:
         previous.raw_text,
     )
     target._history_user = user
-    target._change_reason = _("Reverted the change of %(when)s") % {
-        "when": timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
-    }
+    target._change_reason = recorded(
+        Reason.REVERTED, timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
+    )
     target.save()
     return target
 

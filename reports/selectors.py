@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from directions.models import Direction, Program, Task
 from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
+from kpis.reasons import describe
 from kpis.status import assess_values
 from kpis.values import display_value
 
@@ -220,7 +221,7 @@ def _changes(kpi: Kpi, records, subject: str, *, revertible: bool) -> list[Chang
                 old=old,
                 new=new,
                 state=state,
-                reason=record.history_change_reason or "",
+                reason=describe(record.history_change_reason),
                 history_id=record.history_id,
                 revertible=revertible and before is not None and record.history_type == "~",
             )

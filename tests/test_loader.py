@@ -64,7 +64,7 @@ def test_edited_target_is_kept_and_reported_unless_overwrite(program):
     assert report.updated["target"] == 1
     target.refresh_from_db()
     assert target.value == 4500
-    assert target.history.first().history_change_reason == "Reloaded from the program fixture"
+    assert target.history.first().history_change_reason == "reloaded"
 
 
 def test_command_reports_up_to_date(program, capsys):

@@ -9,6 +9,7 @@ from django.utils import translation
 
 from kpis import services
 from kpis.models import Actual, ActualState, Kpi, ReportingYear, Target
+from kpis.reasons import describe
 from kpis.services import Entry, EntryErrors, WorkflowError
 
 
@@ -43,7 +44,8 @@ def test_head_saves_a_draft_with_history(program, users):
     assert (actual.state, actual.value, actual.version) == (ActualState.DRAFT, D("71.5"), 1)
     record = actual.history.first()
     assert record.history_user == users["head"]
-    assert record.history_change_reason == "Saved as draft"
+    assert record.history_change_reason == "saved_draft"
+    assert describe(record.history_change_reason) == "Saved as draft"
 
 
 def test_untouched_empty_rows_create_nothing(program, users):
@@ -163,7 +165,7 @@ def test_review_cycle_locks_and_records_every_step(program, users):
     actual.refresh_from_db()
     assert actual.state == ActualState.RETURNED
 
-    reasons = [r.history_change_reason for r in actual.history.order_by("history_date")]
+    reasons = [describe(r.history_change_reason) for r in actual.history.order_by("history_date")]
     assert reasons == [
         "Submitted",
         "Returned: Attach the order",
@@ -202,11 +204,35 @@ def test_target_change_needs_a_reason_and_can_be_reverted(program, users):
         reason="New admission plan",
     )
     change = target.history.first()
-    assert (change.value, change.history_change_reason) == (D(4800), "New admission plan")
+    assert change.value == D(4800)
+    assert describe(change.history_change_reason) == "Target changed: New admission plan"
 
     services.revert_target_change(user=users["planner"], record=change)
     target.refresh_from_db()
     assert (target.value, target.raw_text) == (D(4500), "4500")
     revert = target.history.first()
-    assert revert.history_change_reason.startswith("Reverted the change of")
+    assert describe(revert.history_change_reason).startswith("Reverted the change of")
     assert revert.history_user == users["planner"]
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("en", "Returned: Attach the order"),
+        ("ru", "Возвращено: Attach the order"),
+        ("kk", "Қайтарылды: Attach the order"),
+    ],
+)
+def test_history_reasons_read_in_the_readers_language(program, users, language, expected):
+    (actual,) = save(
+        users["head"], program, e=Entry(kpi=kpi(program, "1.1.3"), value=D(75), submit=True)
+    )
+    services.return_for_revision(user=users["planner"], actual=actual, reason="Attach the order")
+    stored = actual.history.first().history_change_reason
+    with translation.override(language):
+        assert describe(stored) == expected
+
+
+def test_reasons_written_before_codes_are_shown_as_written():
+    assert describe("Жіберілді") == "Жіберілді"
+    assert describe("") == ""
