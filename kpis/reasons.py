@@ -22,7 +22,7 @@ class Reason(models.TextChoices):
     YEAR_OPENED = "year_opened", _("Opened for entry")
     YEAR_CLOSED = "year_closed", _("Closed for entry")
     TARGET_CHANGED = "target_changed", _("Target changed")
-    REVERTED = "reverted", _("Reverted the change of")
+    REVERTED = "reverted", _("Change reverted")
     RELOADED = "reloaded", _("Reloaded from the program fixture")
     IMPORTED = "imported", _("Imported in the administration")
     ASSIGNED = "assigned", _("Assigned to a unit")

@@ -211,7 +211,7 @@ def test_target_change_needs_a_reason_and_can_be_reverted(program, users):
     target.refresh_from_db()
     assert (target.value, target.raw_text) == (D(4500), "4500")
     revert = target.history.first()
-    assert describe(revert.history_change_reason).startswith("Reverted the change of")
+    assert describe(revert.history_change_reason).startswith("Change reverted: ")
     assert revert.history_user == users["planner"]
 
 

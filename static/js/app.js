@@ -37,7 +37,60 @@
     window.addEventListener("beforeunload", function (event) {
       if (dirty) { event.preventDefault(); event.returnValue = ""; }
     });
+    keepTyped(form);
   }
+
+  // What was typed is kept in this tab until the server confirms it was stored, so a
+  // save that meets an ended session (the server sends the sign-in page instead) can
+  // be offered back after signing in. The version each row was typed against goes
+  // with it: a value someone changed meanwhile is refused, never overwritten.
+  function keepTyped(entryForm) {
+    var key = "metu-unsaved:" + location.pathname + location.search;
+    var fields = function () {
+      return Array.prototype.filter.call(entryForm.elements, function (el) {
+        return el.name && el.name !== "csrfmiddlewaretoken" && el.type !== "file" &&
+          el.type !== "submit" && el.type !== "button";
+      });
+    };
+    entryForm.addEventListener("submit", function () {
+      var typed = {};
+      fields().forEach(function (el) {
+        typed[el.name] = el.type === "checkbox" ? el.checked : el.value;
+      });
+      try { sessionStorage.setItem(key, JSON.stringify(typed)); } catch (e) { /* full */ }
+    });
+    var stored = sessionStorage.getItem(key);
+    if (!stored) { return; }
+    if (document.querySelector(".message-success, .message-info, .message-error")) {
+      sessionStorage.removeItem(key);  // the server answered this save, one way or another
+      return;
+    }
+    var offer = document.getElementById("restore-typed");
+    if (!offer) { return; }
+    offer.hidden = false;
+    offer.querySelector("[data-restore]").addEventListener("click", function () {
+      var typed = JSON.parse(stored);
+      fields().forEach(function (el) {
+        if (!(el.name in typed)) { return; }
+        if (el.type === "checkbox") { el.checked = typed[el.name]; } else { el.value = typed[el.name]; }
+      });
+      offer.hidden = true;
+      dirty = true;
+    });
+    offer.querySelector("[data-discard]").addEventListener("click", function () {
+      sessionStorage.removeItem(key);
+      offer.hidden = true;
+    });
+  }
+
+  // Signing out forgets what this tab kept.
+  document.querySelectorAll("form[action$='/accounts/logout/']").forEach(function (out) {
+    out.addEventListener("submit", function () {
+      Object.keys(sessionStorage).forEach(function (name) {
+        if (name.indexOf("metu-unsaved:") === 0) { sessionStorage.removeItem(name); }
+      });
+    });
+  });
 })();
 
 // The matrix prints on A3 landscape (see @page in app.css).

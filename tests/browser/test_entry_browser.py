@@ -1,0 +1,76 @@
+"""A department head's year of entry in a real browser, in each language."""
+
+import pytest
+from django.contrib.sessions.models import Session
+
+from kpis.models import Actual, Kpi
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LANGUAGES = ["kk", "ru", "en"]
+
+
+def signed_in(browser, live_server, language: str, username: str = "head"):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(live_server.url + "/entry/?year=2025")
+    sign_in(page, username)
+    page.wait_for_selector("form.entry-form")
+    return page
+
+
+def sign_in(page, username: str) -> None:
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"{username}-demo")
+    page.click("button[type=submit]")
+
+
+def field(page, program, code: str, name: str = "value"):
+    kpi = Kpi.objects.get(program=program, code=code)
+    return page.locator(f"[name='k{kpi.id}-{name}']")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_what_was_typed_survives_an_ended_session(
+    program, live_server, browser, screenshots, language
+):
+    page = signed_in(browser, live_server, language)
+    field(page, program, "1.1.4").fill("6")
+    page.click("tr[id='kpi-1.1.3'] details summary")
+    field(page, program, "1.1.3", "comment").fill("Graduate survey, March")
+    Session.objects.all().delete()  # the session ends while the head types
+
+    page.click("button[value=save]")
+    page.wait_for_selector("#session-ended")
+    page.screenshot(path=str(screenshots / f"session-ended-{language}.png"))
+    sign_in(page, "head")
+    page.wait_for_selector("#restore-typed:not([hidden])")
+    assert not Actual.objects.filter(year=2025).exists()
+
+    page.click("[data-restore]")
+    assert field(page, program, "1.1.4").input_value() == "6"
+    page.click("button[value=save]")
+    page.wait_for_selector(".message-success")
+    assert Actual.objects.get(kpi__code="1.1.4", year=2025).value == 6
+    assert Actual.objects.get(kpi__code="1.1.3", year=2025).comment == "Graduate survey, March"
+    # Once stored, nothing is offered back any more.
+    page.goto(live_server.url + "/entry/?year=2025")
+    assert page.locator("#restore-typed").is_hidden()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_problem_is_shown_at_once_and_what_was_typed_stays(
+    program, live_server, browser, screenshots, language
+):
+    page = signed_in(browser, live_server, language)
+    typed = {"1.1.1": "abc", "1.1.3": "150", "1.3.6": "-5", "1.1.4": "0"}
+    for code, text in typed.items():
+        field(page, program, code).fill(text)
+    page.click("button[value=submit_all]")
+    page.wait_for_selector(".message-error")
+    page.screenshot(path=str(screenshots / f"entry-errors-{language}.png"), full_page=True)
+    for code in typed:
+        assert page.locator(f"tr[id='kpi-{code}'].row-error").count() == 1, code
+        assert field(page, program, code).input_value() == typed[code]
+    assert not Actual.objects.filter(year=2025).exists()
