@@ -141,7 +141,20 @@ def _confirm(request: HttpRequest, token: str, result, *, seen: dict[str, int]) 
     if result.has_errors or not result.changes:
         messages.error(request, _("Nothing was saved: correct the rows in error and upload again."))
         return redirect("import_preview", token=token)
-    entries = result.entries(submit=request.POST.get("action") == "submit")
+    submit = request.POST.get("action") == "submit"
+    if submit and result.needing_explanation:
+        codes = ", ".join(row.code for row in result.needing_explanation)
+        messages.error(
+            request,
+            _(
+                "Nothing was submitted. These rows miss their targets and need an "
+                "explanation: %(codes)s. Write why in the “Why the target was missed” "
+                "column and upload the file again, or save the values as draft."
+            )
+            % {"codes": codes},
+        )
+        return redirect("import_preview", token=token)
+    entries = result.entries(submit=submit)
     for entry in entries:
         entry.seen_version = seen.get(entry.kpi.code, 0)
     try:

@@ -18,12 +18,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from directions.models import Program
 from kpis.files import OLE2, Refusal, UnsafeArchive, office_parts
 from kpis.models import Actual, ActualState, Kpi, OrgUnit
-from kpis.services import EDITABLE_STATES, Entry, conflict_message
+from kpis.services import EDITABLE_STATES, Entry, conflict_message, misses_target
+from kpis.status import assess_values
 from kpis.validation import check_value, read_number
 from kpis.values import ValueFormatError, display_value, plain
 from kpis.workbooks import set_text
@@ -41,14 +43,23 @@ class SpreadsheetError(Exception):
     """The file as a whole cannot be used; the message says why, for the user."""
 
 
+# The template's columns; only value, comment and explanation are typed in.
+CODE, NAME, UNIT, TARGET, PREVIOUS, VALUE, COMMENT, EXPLANATION = range(1, 9)
+WIDTHS = {CODE: 9, NAME: 62, UNIT: 14, TARGET: 12, PREVIOUS: 12, VALUE: 14, COMMENT: 36}
+WIDTHS[EXPLANATION] = 36
+INPUTS = (VALUE, COMMENT, EXPLANATION)
+
+
 def headers(year: int) -> list[str]:
     return [
         _("Code"),
         _("KPI"),
         _("Unit"),
         _("Target %(year)s") % {"year": year},
+        _("Value %(year)s") % {"year": year - 1},
         _("Value %(year)s") % {"year": year},
         _("Comment"),
+        _("Why the target was missed"),
     ]
 
 
@@ -83,8 +94,8 @@ def build_template(*, user, program: Program, unit: OrgUnit, year: int) -> Workb
     validations = _validations(sheet)
     for row, kpi in enumerate(kpis, start=2):
         _template_row(sheet, row, kpi, year, validations)
-    for column, width in zip("ABCDEF", [9, 70, 16, 13, 15, 40], strict=True):
-        sheet.column_dimensions[column].width = width
+    for column, width in WIDTHS.items():
+        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "C2"
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False  # people may still widen columns
@@ -97,8 +108,9 @@ def build_template(*, user, program: Program, unit: OrgUnit, year: int) -> Workb
         actual = _actual_of(kpi, year)
         meta.cell(row, 1, kpi.code)
         meta.cell(row, 2, actual.version if actual else 0)
-        meta.cell(row, 3, sheet.cell(row - META_ROWS_FROM + 2, 5).value)
+        meta.cell(row, 3, sheet.cell(row - META_ROWS_FROM + 2, VALUE).value)
         set_text(meta.cell(row, 4), actual.comment if actual else "")
+        set_text(meta.cell(row, 5), actual.explanation if actual else "")
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     return workbook
@@ -147,22 +159,29 @@ def _actual_of(kpi: Kpi, year: int) -> Actual | None:
 
 def _template_row(sheet, row: int, kpi: Kpi, year: int, validations) -> None:
     target = next((t for t in kpi.targets.all() if t.year == year), None)
-    actual = _actual_of(kpi, year)
-    set_text(sheet.cell(row, 1), kpi.code)
-    set_text(sheet.cell(row, 2), kpi.name).alignment = Alignment(wrap_text=True, vertical="top")
-    set_text(sheet.cell(row, 3), kpi.get_unit_display())
-    target_text = display_value(kpi.unit, target.value, target.value2) if target else "—"
-    set_text(sheet.cell(row, 4), target_text)
-    value_cell, comment_cell = sheet.cell(row, 5), sheet.cell(row, 6)
+    actual, previous = _actual_of(kpi, year), _actual_of(kpi, year - 1)
+    set_text(sheet.cell(row, CODE), kpi.code)
+    set_text(sheet.cell(row, NAME), kpi.name).alignment = Alignment(wrap_text=True, vertical="top")
+    set_text(sheet.cell(row, UNIT), kpi.get_unit_display())
+    set_text(sheet.cell(row, TARGET), display_value(kpi.unit, *_pair(target)))
+    set_text(sheet.cell(row, PREVIOUS), display_value(kpi.unit, *_pair(previous)))
     if actual is not None and actual.value is not None:
-        value_cell.value = _template_value(kpi, actual)
+        sheet.cell(row, VALUE).value = _template_value(kpi, actual)
     if actual is not None:
-        set_text(comment_cell, actual.comment)
+        set_text(sheet.cell(row, COMMENT), actual.comment)
+        set_text(sheet.cell(row, EXPLANATION), actual.explanation)
     if actual is None or actual.state in EDITABLE_STATES:
-        for cell in (value_cell, comment_cell):
+        for column in INPUTS:
+            cell = sheet.cell(row, column)
             cell.protection = UNLOCKED
             cell.fill = INPUT_FILL
-        validations[kpi.unit].add(value_cell)
+            if column != VALUE:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        validations[kpi.unit].add(sheet.cell(row, VALUE))
+
+
+def _pair(row) -> tuple:
+    return (row.value, row.value2) if row is not None else (None, None)
 
 
 def _template_value(kpi: Kpi, actual: Actual):
@@ -190,6 +209,9 @@ class PreviewRow:
     value2: Decimal | None = None
     version: int = 0
     explanation: str = ""
+    target: str = ""
+    achievement: Decimal | None = None
+    needs_explanation: bool = False  # misses its target with no explanation
 
 
 @dataclass
@@ -206,6 +228,11 @@ class Preview:
     @property
     def changes(self) -> list[PreviewRow]:
         return [row for row in self.rows if row.change in ("new", "changed", "clear")]
+
+    @property
+    def needing_explanation(self) -> list[PreviewRow]:
+        """Rows that miss their target with no explanation: they cannot be submitted."""
+        return [row for row in self.changes if row.needs_explanation]
 
     def entries(self, *, submit: bool = False) -> list[Entry]:
         return [
@@ -289,12 +316,13 @@ class Downloaded(NamedTuple):
     version: int
     value: object
     comment: str
+    explanation: str
 
 
 def _meta(workbook, *, user, program: Program) -> tuple[OrgUnit, int, dict[str, Downloaded]]:
     if META_SHEET not in workbook.sheetnames:
         raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
-    meta = list(workbook[META_SHEET].iter_rows(max_col=4, values_only=True))
+    meta = list(workbook[META_SHEET].iter_rows(max_col=5, values_only=True))
     values = [row[0] for row in meta[:4]]
     if len(values) < 4 or values[0] != TEMPLATE_MARK:
         raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
@@ -305,11 +333,13 @@ def _meta(workbook, *, user, program: Program) -> tuple[OrgUnit, int, dict[str, 
     if unit is None or year is None or not program.covers(year):
         raise SpreadsheetError(_("This is not a METU entry template: download it from “My KPIs”."))
     downloaded = {}
-    for code, version, value, comment in (
-        (list(row) + [None] * 4)[:4] for row in meta[META_ROWS_FROM - 1 :]
+    for code, version, value, comment, explanation in (
+        (list(row) + [None] * 5)[:5] for row in meta[META_ROWS_FROM - 1 :]
     ):
         if code is not None and _whole(version) is not None:
-            downloaded[str(code)] = Downloaded(_whole(version), value, _comment_text(comment))
+            downloaded[str(code)] = Downloaded(
+                _whole(version), value, _comment_text(comment), _comment_text(explanation)
+            )
     return unit, year, downloaded
 
 
@@ -368,7 +398,7 @@ def _read_rows(preview: Preview, data, *, user, downloaded: dict[str, Downloaded
     }
     seen: set[str] = set()
     for (number, row), code in zip(data, codes, strict=True):
-        cells = list(row) + [None] * (6 - len(row))
+        cells = list(row) + [None] * (EXPLANATION - len(row))
         item = PreviewRow(line=number, code=code)
         preview.rows.append(item)
         kpi = kpis.get(code)
@@ -386,19 +416,24 @@ def _read_rows(preview: Preview, data, *, user, downloaded: dict[str, Downloaded
                 "unit": preview.unit.name,
             }
             continue
-        _read_value(item, kpi, cells[4], cells[5], actuals.get(code), downloaded.get(code))
+        typed = [cells[column - 1] for column in INPUTS]
+        _read_value(item, kpi, preview.year, typed, actuals.get(code), downloaded.get(code))
 
 
 def _read_value(
     item: PreviewRow,
     kpi: Kpi,
-    raw_value,
-    raw_comment,
+    year: int,
+    typed: list,
     actual: Actual | None,
     downloaded: Downloaded | None,
 ) -> None:
+    raw_value, raw_comment, raw_explanation = typed
     item.comment = _comment_text(raw_comment)
+    item.explanation = _comment_text(raw_explanation)
     item.new = "" if raw_value is None else str(raw_value).strip()[:40]
+    target = next((t for t in kpi.targets.all() if t.year == year), None)
+    item.target = display_value(kpi.unit, *_pair(target))
     if actual is not None and actual.value is not None:
         item.old = display_value(kpi.unit, actual.value, actual.value2)
     try:
@@ -408,23 +443,34 @@ def _read_value(
         # Show what the file holds and what is saved now, so the row can be found and fixed.
         item.message = " ".join(exc.messages)
         return
-    if len(item.comment) > MAX_COMMENT:
+    if max(len(item.comment), len(item.explanation)) > MAX_COMMENT:
         item.message = _(
             "The comment has %(n)s characters; at most %(max)s are kept. Shorten it."
-        ) % {"n": len(item.comment), "max": MAX_COMMENT}
+        ) % {"n": max(len(item.comment), len(item.explanation)), "max": MAX_COMMENT}
         return
     item.new = display_value(kpi.unit, item.value, item.value2) if item.value is not None else ""
     item.version = actual.version if actual else 0
-    item.explanation = actual.explanation if actual else ""
     item.change, item.message = _change(item, kpi, actual, downloaded)
+    if item.value is not None:
+        assessment = assess_values(kpi.unit, kpi.sense, _pair(target), (item.value, item.value2))
+        item.achievement = assessment.achievement
+        item.needs_explanation = (
+            item.change != "error"
+            and not item.explanation
+            and misses_target(kpi, year, item.value, item.value2)
+        )
 
 
 def _change(
     item: PreviewRow, kpi: Kpi, actual: Actual | None, downloaded: Downloaded | None
 ) -> tuple[str, str]:
     """What saving the row would do, and why not when it must not."""
-    stored = (actual.value, actual.value2, actual.comment) if actual else (None, None, "")
-    if (item.value, item.value2, item.comment) == stored:
+    stored = (
+        (actual.value, actual.value2, actual.comment, actual.explanation)
+        if actual
+        else (None, None, "", "")
+    )
+    if (item.value, item.value2, item.comment, item.explanation) == stored:
         return "unchanged", ""
     if downloaded is not None and _as_downloaded(item, kpi, downloaded):
         # Left as it was downloaded: someone else's newer value stays as it is.
@@ -452,7 +498,8 @@ def _as_downloaded(item: PreviewRow, kpi: Kpi, downloaded: Downloaded) -> bool:
         before = _parse_value(kpi, downloaded.value)
     except ValidationError:
         return False
-    return (item.value, item.value2, item.comment) == (*before, downloaded.comment)
+    typed = (item.value, item.value2, item.comment, item.explanation)
+    return typed == (*before, downloaded.comment, downloaded.explanation)
 
 
 def _parse_value(kpi: Kpi, raw) -> tuple[Decimal | None, Decimal | None]:

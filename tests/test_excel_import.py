@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from kpis import services
 from kpis.models import Actual, ActualState, Kpi
+from kpis.spreadsheets import CODE, COMMENT, EXPLANATION, NAME, PREVIOUS, VALUE
 from tests.files import upload
 
 ACADEMIC = reverse("entry_template") + "?unit=academic&year=2025"
@@ -61,7 +62,7 @@ def database():
     )
 
 
-def test_template_has_the_units_kpis_and_only_value_and_comment_unlocked(program):
+def test_template_has_the_units_kpis_and_only_what_is_typed_unlocked(program):
     book = template(sign_in("head"))
     sheet = book.worksheets[0]
     codes = [sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)]
@@ -71,15 +72,18 @@ def test_template_has_the_units_kpis_and_only_value_and_comment_unlocked(program
         "KPI",
         "Unit",
         "Target 2025",
+        "Value 2024",
         "Value 2025",
         "Comment",
+        "Why the target was missed",
     ]
     assert sheet.protection.sheet
     row = row_of(sheet, "1.1.3")
     assert sheet.cell(row, 4).value == "70"
-    assert [sheet.cell(row, c).protection.locked for c in range(1, 7)] == [True] * 4 + [False] * 2
+    locked = [sheet.cell(row, c).protection.locked for c in range(CODE, EXPLANATION + 1)]
+    assert locked == [True] * 5 + [False] * 3
     ranges = " ".join(str(v.sqref) for v in sheet.data_validations.dataValidation)
-    assert f"E{row}" in ranges
+    assert f"F{row}" in ranges
     assert book["meta"].sheet_state == "hidden"
 
 
@@ -87,10 +91,10 @@ def test_round_trip_puts_values_in_the_database_with_history(program):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 71.5
-    sheet.cell(row_of(sheet, "1.1.3"), 6).value = "From the graduate survey"
-    sheet.cell(row_of(sheet, "1.1.1"), 5).value = "3 520"
-    sheet.cell(row_of(sheet, "1.1.2"), 5).value = "98,6/1,4"
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 71.5
+    sheet.cell(row_of(sheet, "1.1.3"), COMMENT).value = "From the graduate survey"
+    sheet.cell(row_of(sheet, "1.1.1"), VALUE).value = "3 520"
+    sheet.cell(row_of(sheet, "1.1.2"), VALUE).value = "98,6/1,4"
 
     response = send(head, to_bytes(book))
     page = response.content.decode()
@@ -118,7 +122,7 @@ def test_submit_from_the_preview(program):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75  # meets the 70 % target
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 75  # meets the 70 % target
     response = send(head, to_bytes(book))
     head.post(response.redirect_chain[-1][0], {"action": "submit"})
     assert Actual.objects.get(kpi__code="1.1.3", year=2025).state == ActualState.SUBMITTED
@@ -128,7 +132,7 @@ def test_cancel_saves_nothing(program):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 75
     response = send(head, to_bytes(book))
     head.post(response.redirect_chain[-1][0], {"action": "cancel"})
     assert not Actual.objects.exists()
@@ -139,7 +143,7 @@ def test_a_value_changed_between_preview_and_confirm_is_refused(program):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 75
     preview = send(head, to_bytes(book)).redirect_chain[-1][0]
     kpi = Kpi.objects.prefetch_related("targets").get(program=program, code="1.1.3")
     planner = User.objects.get(username="planner")
@@ -158,7 +162,7 @@ def filled_template(client: Client, **cells):
     book = template(client)
     sheet = book.worksheets[0]
     for code, value in cells.items():
-        sheet.cell(row_of(sheet, code.replace("_", ".")), 5).value = value
+        sheet.cell(row_of(sheet, code.replace("_", ".")), VALUE).value = value
     return book
 
 
@@ -193,7 +197,10 @@ def bad_files(client: Client) -> dict[str, tuple[bytes, str]]:
 
     def swap_columns(sheet):
         for row in sheet.iter_rows():
-            row[4].value, row[5].value = row[5].value, row[4].value
+            row[VALUE - 1].value, row[COMMENT - 1].value = (
+                row[COMMENT - 1].value,
+                row[VALUE - 1].value,
+            )
 
     def other_unit(sheet):
         sheet.cell(2, 1).value = "2.1.1"
@@ -211,18 +218,21 @@ def bad_files(client: Client) -> dict[str, tuple[bytes, str]]:
             "implausible size",
         ),
         "xml bomb": (zip_with(good, {"xl/worksheets/sheet1.xml": BILLION_LAUGHS}), "unsafe XML"),
-        "missing column": (edited(lambda s: s.delete_cols(6)), "columns are missing"),
-        "extra column": (edited(lambda s: s.cell(1, 7, "Notes")), "unexpected columns"),
+        "missing column": (edited(lambda s: s.delete_cols(EXPLANATION)), "columns are missing"),
+        "extra column": (
+            edited(lambda s: s.cell(1, EXPLANATION + 1, "Notes")),
+            "unexpected columns",
+        ),
         "reordered columns": (edited(swap_columns), "not in the template"),
         "unknown code": (edited(lambda s: s.cell(2, 1, "9.9.9")), "Unknown KPI code"),
         "another unit's KPI": (edited(other_unit), "is not one of"),
         "duplicate rows": (edited(lambda s: s.cell(3, 1, s.cell(2, 1).value)), "appears twice"),
         "letters for a number": (
-            edited(lambda s: s.cell(row_of(s, "1.1.3"), 5, "much")),
+            edited(lambda s: s.cell(row_of(s, "1.1.3"), VALUE, "much")),
             "not a number",
         ),
         "share over 100": (
-            edited(lambda s: s.cell(row_of(s, "1.1.3"), 5, 120)),
+            edited(lambda s: s.cell(row_of(s, "1.1.3"), VALUE, 120)),
             "between 0 and 100",
         ),
         "empty sheet": (edited(lambda s: s.delete_rows(2, s.max_row)), "no rows"),
@@ -308,7 +318,7 @@ def test_text_starting_with_a_formula_sign_is_written_as_text_and_reads_back_unc
     head = sign_in("head")
     raw = head.get(ACADEMIC).content
     sheet = load_workbook(io.BytesIO(raw)).worksheets[0]
-    for code, column in (("1.1.3", 6), ("1.1.4", 2)):
+    for code, column in (("1.1.3", COMMENT), ("1.1.4", NAME)):
         cell = sheet.cell(row_of(sheet, code), column)
         assert cell.data_type == "s" and cell.value.startswith("=")
     before = database()
@@ -323,7 +333,7 @@ def test_a_blank_cell_over_a_stored_value_says_it_will_clear_it(program):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = None
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = None
     response = send(head, to_bytes(book))
     assert "will clear the stored value" in response.content.decode()
     head.post(response.redirect_chain[-1][0], {"action": "confirm"})
@@ -335,7 +345,7 @@ def test_an_old_template_leaves_values_entered_since_alone(program):
     book = template(head)  # downloaded before anything was entered
     _save(program, "planner", "1.1.3", D(72), comment="From the registrar")
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.4"), 5).value = 6  # the head fills another row only
+    sheet.cell(row_of(sheet, "1.1.4"), VALUE).value = 6  # the head fills another row only
     response = send(head, to_bytes(book))
     page = response.content.decode()
     assert "Changed by someone else since you downloaded the template; kept." in page
@@ -350,7 +360,7 @@ def test_an_old_template_cannot_overwrite_a_newer_value(program):
     book = template(head)
     _save(program, "planner", "1.1.3", D(72))
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 65
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 65
     page = send(head, to_bytes(book)).content.decode()
     assert "Download the template again" in page
     assert "import-error" in page
@@ -361,8 +371,8 @@ def test_a_comment_over_the_limit_is_refused_not_cut(program):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75
-    sheet.cell(row_of(sheet, "1.1.3"), 6).value = "x" * 2001
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 75
+    sheet.cell(row_of(sheet, "1.1.3"), COMMENT).value = "x" * 2001
     page = send(head, to_bytes(book)).content.decode()
     assert "The comment has 2001 characters" in page
     assert "import-error" in page
@@ -382,6 +392,54 @@ def test_uploads_abandoned_for_a_day_are_removed(program, settings):
     head = sign_in("head")
     book = template(head)
     sheet = book.worksheets[0]
-    sheet.cell(row_of(sheet, "1.1.3"), 5).value = 75
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 75
     send(head, to_bytes(book))
     assert not stale.exists() and fresh.exists()
+
+
+def test_the_template_shows_last_years_value_and_takes_an_explanation(program):
+    _save_year(program, "1.1.3", 2024, D(66))
+    head = sign_in("head")
+    book = template(head)
+    sheet = book.worksheets[0]
+    row = row_of(sheet, "1.1.3")
+    assert sheet.cell(row, PREVIOUS).value == "66"
+    sheet.cell(row, VALUE).value = 60  # the 2025 target is 70 %: a miss
+    sheet.cell(row, EXPLANATION).value = "Two faculties reported late"
+    response = send(head, to_bytes(book))
+    page = response.content.decode()
+    assert "85.7 %" in page  # achievement 60 / 70
+    assert "explain why before submitting" not in page
+    head.post(response.redirect_chain[-1][0], {"action": "submit"})
+    actual = Actual.objects.get(kpi__code="1.1.3", year=2025)
+    assert (actual.state, actual.explanation) == (
+        ActualState.SUBMITTED,
+        "Two faculties reported late",
+    )
+
+
+def test_submitting_a_miss_without_explanation_names_the_rows_to_fix(program):
+    head = sign_in("head")
+    book = template(head)
+    sheet = book.worksheets[0]
+    sheet.cell(row_of(sheet, "1.1.3"), VALUE).value = 60
+    sheet.cell(row_of(sheet, "1.1.4"), VALUE).value = 6
+    response = send(head, to_bytes(book))
+    preview = response.redirect_chain[-1][0]
+    assert response.content.decode().count("explain why before submitting") == 1
+    page = head.post(preview, {"action": "submit"}, follow=True).content.decode()
+    assert "need an explanation: 1.1.3." in page
+    assert "import-needs-explanation" in page
+    assert not Actual.objects.filter(year=2025).exists()
+    head.post(preview, {"action": "confirm"})  # as drafts, it can be saved
+    assert Actual.objects.filter(year=2025, state=ActualState.DRAFT).count() == 2
+
+
+def _save_year(program, code: str, year: int, value):
+    kpi = Kpi.objects.prefetch_related("targets").get(program=program, code=code)
+    services.save_entries(
+        user=User.objects.get(username="planner"),
+        program=program,
+        year=year,
+        entries=[services.Entry(kpi=kpi, value=value, seen_version=0)],
+    )
