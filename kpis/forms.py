@@ -31,7 +31,9 @@ class NumberField(forms.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off", "maxlength": 30})
+        self.widget.attrs.update(
+            {"inputmode": "decimal", "autocomplete": "off", "maxlength": 30, "data-entry-value": ""}
+        )
 
     def to_python(self, value):
         return read_number(super().to_python(value)[:60])

@@ -38,6 +38,17 @@
       if (dirty) { event.preventDefault(); event.returnValue = ""; }
     });
     keepTyped(form);
+    // Enter in a value goes on to the next KPI's value, as in a spreadsheet, instead
+    // of sending the form half-typed.
+    var values = form.querySelectorAll("input[data-entry-value]");
+    Array.prototype.forEach.call(values, function (input, i) {
+      input.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter") { return; }
+        event.preventDefault();
+        var next = values[i + 1];
+        if (next) { next.focus(); next.select(); }
+      });
+    });
   }
 
   // What was typed is kept in this tab until the server confirms it was stored, so a

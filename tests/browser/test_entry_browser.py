@@ -74,3 +74,24 @@ def test_every_problem_is_shown_at_once_and_what_was_typed_stays(
         assert page.locator(f"tr[id='kpi-{code}'].row-error").count() == 1, code
         assert field(page, program, code).input_value() == typed[code]
     assert not Actual.objects.filter(year=2025).exists()
+
+
+def test_on_a_phone_the_action_bar_leaves_the_rows_visible_and_enter_moves_on(
+    program, live_server, browser, screenshots
+):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="kk-KZ")
+    page = context.new_page()
+    page.goto(live_server.url + "/entry/?year=2025")
+    sign_in(page, "head")
+    page.wait_for_selector("form.entry-form")
+    bar = page.locator(".action-bar").bounding_box()
+    assert bar["height"] <= 844 / 5, bar
+    page.screenshot(path=str(screenshots / "entry-phone.png"))
+
+    first = field(page, program, "1.1.1")
+    first.fill("3500")
+    first.press("Enter")
+    assert page.evaluate("document.activeElement.name") == field(
+        page, program, "1.1.2"
+    ).get_attribute("name")
+    assert not Actual.objects.exists()  # Enter did not send the form
