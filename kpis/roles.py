@@ -87,10 +87,15 @@ def sync_role_groups(apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     # Permissions are normally created after all migrations; the groups need them now.
+    # create_permissions skips an app without models_module, which a migration's app
+    # registry never has; the real registry's value is put back (post_migrate needs it).
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")

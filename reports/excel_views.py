@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -15,6 +18,8 @@ from reports.excel import build_ministry_report, report_filename, workbook_bytes
 from reports.models import FrozenReport
 from reports.selectors import latest_year_with_values
 from reports.services import freeze_report
+
+security_log = logging.getLogger("metu.security")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -79,10 +84,34 @@ def freeze(request: HttpRequest) -> HttpResponse:
     return redirect("frozen_reports")
 
 
-def frozen_download(request: HttpRequest, pk: int) -> FileResponse:
+def frozen_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The frozen file, byte for byte, or none at all: bytes that no longer match the SHA-256
+    recorded when the report was frozen are not what was sent to the Ministry."""
     report = get_object_or_404(FrozenReport.objects.select_related("program"), pk=pk)
     try:
-        handle = report.file.open("rb")
+        with report.file.open("rb") as handle:
+            content = handle.read()  # checked and served from memory: a report is small
     except FileNotFoundError:
-        raise Http404(_("The file is missing from storage.")) from None
-    return FileResponse(handle, as_attachment=True, filename=report.filename, content_type=XLSX)
+        security_log.warning("Frozen report %s: its file %s is missing", pk, report.file.name)
+        messages.error(request, _("The file is missing from storage."))
+        return redirect("frozen_reports")
+    if FrozenReport.digest(content) != report.sha256:
+        security_log.warning(
+            "Frozen report %s: its file %s no longer matches its SHA-256; download refused "
+            "to user %r",
+            pk,
+            report.file.name,
+            request.user.username,
+        )
+        messages.error(
+            request,
+            _(
+                "The file of this frozen report no longer matches the checksum recorded when "
+                "it was frozen, so it is not served. Ask the administrator to restore it from "
+                "a backup."
+            ),
+        )
+        return redirect("frozen_reports")
+    return FileResponse(
+        io.BytesIO(content), as_attachment=True, filename=report.filename, content_type=XLSX
+    )
