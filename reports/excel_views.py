@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from directions.selectors import current_program
 from kpis import roles
+from kpis.services import latest_open_year
 from reports.excel import build_ministry_report, report_filename, workbook_bytes
 from reports.models import FrozenReport
 from reports.selectors import latest_year_with_values
@@ -53,11 +54,13 @@ def frozen_reports(request: HttpRequest) -> HttpResponse:
     if program is None:
         raise Http404
     reports = FrozenReport.objects.filter(program=program).select_related("created_by")
-    return render(
-        request,
-        "reports/frozen_reports.html",
-        {"program": program, "reports": reports, "can_freeze": roles.is_planner(request.user)},
-    )
+    ctx = {
+        "program": program,
+        "reports": reports,
+        "can_freeze": roles.is_planner(request.user),
+        "reported_year": latest_open_year(program) or program.start_year,
+    }
+    return render(request, "reports/frozen_reports.html", ctx)
 
 
 @require_POST

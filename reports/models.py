@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directions.models import Program
@@ -51,7 +52,9 @@ class FrozenReport(models.Model):
 
     @property
     def filename(self) -> str:
-        return f"{self.program.code}-{self.year}-report-frozen-{self.created_at:%Y%m%d-%H%M}.xlsx"
+        # The university's time, as the list of frozen reports shows it.
+        frozen = timezone.localtime(self.created_at)
+        return f"{self.program.code}-{self.year}-report-frozen-{frozen:%Y%m%d-%H%M}.xlsx"
 
 
 class DataVersion(models.Model):
