@@ -1,11 +1,18 @@
 """Every admin page opens for a superuser and for the planning office."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import timezone
 
-from kpis.models import Kpi
+from kpis.models import Actual, Kpi
+
+WRITTEN = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
@@ -70,3 +77,66 @@ def test_others_cannot_use_the_admin(who, request):
     client = request.getfixturevalue(who)
     response = client.get(reverse("admin:kpis_kpi_changelist"))
     assert response.status_code == 302
+
+
+# --- What the database itself refuses ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state, stamps",
+    [
+        ("approved", ["submitted_at"]),
+        ("approved", ["approved_at"]),
+        ("submitted", []),
+    ],
+)
+def test_the_database_refuses_a_published_value_without_its_stamps(program, state, stamps):
+    kpi = Kpi.objects.get(program=program, code="1.1.3")
+    now = timezone.now()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Actual.objects.create(
+            kpi=kpi, year=2025, value=70, state=state, **dict.fromkeys(stamps, now)
+        )
+
+
+def test_the_database_keeps_an_approved_value_whose_approver_was_deleted(program):
+    kpi = Kpi.objects.get(program=program, code="1.1.3")
+    approver = User.objects.create_user("leaving")
+    now = timezone.now()
+    actual = Actual.objects.create(
+        kpi=kpi,
+        year=2025,
+        value=70,
+        state="approved",
+        submitted_at=now,
+        approved_at=now,
+        approved_by=approver,
+    )
+    approver.delete()
+    actual.refresh_from_db()
+    assert (actual.state, actual.approved_by) == ("approved", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_constraint_migration_stamps_rows_written_around_the_workflow(program):
+    """Values the old admin import wrote without stamps: the migration gives them the time
+    they were last written, so the constraints can be added to a live database."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("kpis", "0005_translations")])
+    kpi = Kpi.objects.get(program=program, code="1.1.3")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO kpis_actual (kpi_id, year, value, state, comment, explanation,"
+            " return_reason, updated_at, version, is_demo)"
+            " VALUES (%s, 2024, 65, 'approved', '', '', '', %s, 1, %s),"
+            " (%s, 2025, 66, 'submitted', '', '', '', %s, 1, %s)",
+            [kpi.pk, WRITTEN, False, kpi.pk, WRITTEN, False],
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    approved = Actual.objects.get(kpi=kpi, year=2024)
+    submitted = Actual.objects.get(kpi=kpi, year=2025)
+    assert (approved.submitted_at, approved.approved_at, approved.value) == (WRITTEN, WRITTEN, 65)
+    assert (submitted.submitted_at, submitted.approved_at) == (WRITTEN, None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Actual.objects.filter(pk=approved.pk).update(approved_at=None)

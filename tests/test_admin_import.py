@@ -12,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from kpis.models import Actual, ActualState, Kpi, Target
 from kpis.resources import IMPORT_REASON
+from tests.stamps import stamps
 
 
 @pytest.fixture
@@ -106,7 +107,9 @@ def test_any_error_rolls_everything_back(planner, program, bad_row, message):
 
 def test_values_import_refuses_approved_values(planner, program):
     kpi = Kpi.objects.get(program=program, code="1.1.3")
-    Actual.objects.create(kpi=kpi, year=2024, value=65, state=ActualState.APPROVED)
+    Actual.objects.create(
+        kpi=kpi, year=2024, value=65, state=ActualState.APPROVED, **stamps("approved")
+    )
     content = csv_file(
         [
             ["kpi", "year", "value", "value2", "comment", "state"],
