@@ -177,6 +177,8 @@ class Target(models.Model):
         return f"{self.kpi.code} {self.year}: {self.raw_text or self.value}"
 
     def clean(self) -> None:
+        if self.kpi_id is None:
+            return  # the form reports the missing KPI
         program = self.kpi.task.goal.direction.program
         if not program.covers(self.year):
             raise ValidationError(
