@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from import_export import forms as import_forms
 from import_export.admin import ImportExportMixin
 from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -121,14 +124,74 @@ class KpiAdmin(TranslationAdmin, SimpleHistoryAdmin):
         return obj.name if len(obj.name) <= 120 else obj.name[:117] + "…"
 
 
-class UserAwareImportMixin(ImportExportMixin):
-    """Hands the signed-in user to the resource, for permissions and the history."""
+SEEN_VERSIONS_SALT = "kpis.admin.import.seen-versions"
+
+
+class ConfirmImportForm(import_forms.ConfirmImportForm):
+    """The confirmation carries the versions the preview showed (signed): a value someone
+    saved after the preview refuses the import instead of being overwritten by it."""
+
+    seen_versions = forms.CharField(widget=forms.HiddenInput())
+
+    def clean_seen_versions(self) -> dict[str, int]:
+        try:
+            return signing.loads(self.cleaned_data["seen_versions"], salt=SEEN_VERSIONS_SALT)
+        except signing.BadSignature:
+            raise ValidationError(_("This preview has expired. Upload the file again.")) from None
+
+
+class WorkflowImportMixin(ImportExportMixin):
+    """Imports through the workflow (see kpis.resources): the signed-in user goes to the
+    resource for permissions and the history, the preview's versions to the confirmation,
+    and a confirmation that fails shows its problems instead of "Import finished"."""
+
+    confirm_form_class = ConfirmImportForm
 
     def get_import_resource_kwargs(self, request, **kwargs):
         return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_import_data_kwargs(self, **kwargs):
+        request, form = kwargs.get("request"), kwargs.get("form")
+        data = super().get_import_data_kwargs(**kwargs)
+        if isinstance(form, ConfirmImportForm):
+            data["seen_versions"] = form.cleaned_data["seen_versions"]
+        elif request is not None:
+            data["seen_versions_out"] = request.import_seen_versions = {}
+        return data
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        seen = getattr(request, "import_seen_versions", {})
+        return initial | {"seen_versions": signing.dumps(seen, salt=SEEN_VERSIONS_SALT)}
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        form.add_error(
+            "import_file",
+            _("The file could not be read. Choose the format it is in (CSV or XLSX)."),
+        )
+
+    def process_result(self, result, request):
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        messages.error(request, _("Nothing was imported: correct the rows below and upload again."))
+        form_class = self.get_import_form_class(request)
+        form = form_class(self.get_import_formats(), self.get_import_resource_classes(request))
+        context = {
+            **self.get_import_context_data(),
+            **self.admin_site.each_context(request),
+            "title": _("Import"),
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+            "result": result,
+            "fields_list": [],
+            "import_error_display": self.import_error_display,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
 
 
 class TargetForm(forms.ModelForm):
@@ -169,7 +232,7 @@ class TargetForm(forms.ModelForm):
 
 
 @admin.register(Target)
-class TargetAdmin(UserAwareImportMixin, HistoryWithoutRevert):
+class TargetAdmin(WorkflowImportMixin, HistoryWithoutRevert):
     resource_classes = [TargetResource]
     form = TargetForm
     list_display = ["kpi", "year", "value", "value2", "raw_text"]
@@ -202,7 +265,7 @@ class TargetAdmin(UserAwareImportMixin, HistoryWithoutRevert):
 
 
 @admin.register(Actual)
-class ActualAdmin(UserAwareImportMixin, HistoryWithoutRevert):
+class ActualAdmin(WorkflowImportMixin, HistoryWithoutRevert):
     """Values are read here and imported through the workflow; they are entered on the
     entry page and approved, returned or reopened on the review page."""
 
