@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export import forms as import_forms
 from import_export.admin import ImportExportMixin
@@ -197,9 +198,10 @@ class WorkflowImportMixin(ImportExportMixin):
 class TargetForm(forms.ModelForm):
     """A target and why it is set: services.change_target or services.set_target write it."""
 
-    value = NumberField(label=_("target"))
+    value = NumberField(label=capfirst(Target._meta.get_field("value").verbose_name))
     value2 = NumberField(
-        label=_("second part"), help_text=_("Postgraduate share of a ratio target.")
+        label=capfirst(Target._meta.get_field("value2").verbose_name),
+        help_text=Target._meta.get_field("value2").help_text,
     )
     reason = forms.CharField(
         label=_("Reason for the change"),

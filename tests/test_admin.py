@@ -335,3 +335,12 @@ def test_opening_a_year_in_the_admin_goes_through_the_service(planner_en, progra
     row.refresh_from_db()
     assert (row.is_open, row.changed_by.username) == (False, "planner")
     assert row.history.first().history_change_reason == "Closed for entry"
+
+
+def test_a_year_outside_the_program_cannot_be_added(planner_en, program):
+    response = planner_en.post(
+        reverse("admin:kpis_reportingyear_add"),
+        {"program": program.pk, "year": "2035", "is_open": "on"},
+    )
+    assert "within the program, 2023–2029" in response.content.decode()
+    assert not ReportingYear.objects.filter(program=program, year=2035).exists()
