@@ -21,6 +21,7 @@ django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
 from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from directions.loading import load_program, read_fixture  # noqa: E402
 from directions.models import Program  # noqa: E402
@@ -61,6 +62,7 @@ def fill_values(program: Program) -> int:
     """Approved values for every KPI and year. A fixture for measuring pages, so it is
     written in bulk; imports are measured separately, through the real import path."""
     planner = User.objects.get(username="planner")
+    now = timezone.now()
     rows = []
     for kpi in Kpi.objects.filter(program=program).prefetch_related("targets"):
         for year in program.years:
@@ -72,8 +74,11 @@ def fill_values(program: Program) -> int:
                     value=value,
                     value2=value2,
                     state=ActualState.APPROVED,
-                    approved_by=planner,
                     entered_by=planner,
+                    submitted_by=planner,
+                    submitted_at=now,
+                    approved_by=planner,
+                    approved_at=now,
                 )
             )
     Actual.objects.bulk_create(rows, batch_size=2000)

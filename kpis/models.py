@@ -177,6 +177,8 @@ class Target(models.Model):
         return f"{self.kpi.code} {self.year}: {self.raw_text or self.value}"
 
     def clean(self) -> None:
+        if self.kpi_id is None:
+            return  # the form reports the missing KPI
         program = self.kpi.task.goal.direction.program
         if not program.covers(self.year):
             raise ValidationError(
@@ -299,6 +301,18 @@ class Actual(models.Model):
             models.CheckConstraint(
                 condition=Q(value2__isnull=True) | Q(value__isnull=False),
                 name="actual_second_part_needs_first",
+            ),
+            # The workflow stamps when a value was submitted and approved; a value in
+            # those states without the stamp was written around the workflow. (Who did
+            # it is not constrained: deleting an account sets it to NULL.)
+            models.CheckConstraint(
+                condition=~Q(state="submitted") | Q(submitted_at__isnull=False),
+                name="actual_submitted_has_submitted_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="approved")
+                | Q(submitted_at__isnull=False, approved_at__isnull=False),
+                name="actual_approved_has_timestamps",
             ),
         ]
 

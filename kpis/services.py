@@ -337,17 +337,24 @@ def set_year_open(*, user, program: Program, year: int, is_open: bool) -> Report
 
 @transaction.atomic
 def change_target(
-    *, user, target: Target, value: Decimal | None, value2: Decimal | None, reason: str
+    *,
+    user,
+    target: Target,
+    value: Decimal | None,
+    value2: Decimal | None,
+    reason: str,
+    code: Reason = Reason.TARGET_CHANGED,
 ) -> Target:
-    """Change a yearly target; the planning office must say why."""
+    """Change a yearly target; the planning office must say why (an import says so
+    by its `code`)."""
     _require_planner(user)
-    reason = _require_reason(reason)
+    reason = _require_reason(reason) if code == Reason.TARGET_CHANGED else reason
     target = Target.objects.select_for_update().get(pk=target.pk)
     check_value(target.kpi.unit, value, value2)
     target.value, target.value2 = value, value2
     target.raw_text = ""  # no longer what the program document wrote
     target._history_user = user
-    target._change_reason = recorded(Reason.TARGET_CHANGED, reason)
+    target._change_reason = recorded(code, reason)
     target.save()
     return target
 
@@ -399,3 +406,69 @@ def _save(actual: Actual, user, reason: str) -> None:
     actual._history_user = user
     actual._change_reason = reason
     actual.save()
+
+
+# --- Added for the administration: targets created there, and numbers it may store ---
+
+STORED_DIGITS = Actual._meta.get_field("value").max_digits
+STORED_DECIMALS = Actual._meta.get_field("value").decimal_places
+
+
+def check_storable(*numbers: Decimal | None) -> None:
+    """Raise ValidationError for a number the database's numeric(14,4) cannot hold, so it
+    is refused with a message rather than by the database."""
+    for number in numbers:
+        if number is None:
+            continue
+        if not number.is_finite():
+            raise ValidationError(_("This is not a number."), code="not_a_number")
+        if -number.as_tuple().exponent > STORED_DECIMALS:
+            raise ValidationError(
+                _("Use at most %(n)s digits after the decimal comma.") % {"n": STORED_DECIMALS},
+                code="too_precise",
+            )
+        if abs(number) >= Decimal(10) ** (STORED_DIGITS - STORED_DECIMALS):
+            raise ValidationError(
+                _("This number is too large: at most %(n)s digits before the decimal comma.")
+                % {"n": STORED_DIGITS - STORED_DECIMALS},
+                code="too_large",
+            )
+
+
+@transaction.atomic
+def set_target(
+    *,
+    user,
+    kpi: Kpi,
+    year: int,
+    value: Decimal | None,
+    value2: Decimal | None,
+    reason: str,
+    code: Reason = Reason.TARGET_CHANGED,
+) -> Target:
+    """Set a KPI's target for a year of its program: change the one there is (see
+    change_target) or create it. The planning office must say why; the history keeps it."""
+    _require_planner(user)
+    reason = _require_reason(reason) if code == Reason.TARGET_CHANGED else reason
+    program = kpi.program
+    if not program.covers(year):
+        raise WorkflowError(
+            _("The year must lie within the program, %(start)s–%(end)s.")
+            % {"start": program.start_year, "end": program.end_year}
+        )
+    check_storable(value, value2)
+    existing = Target.objects.select_for_update().filter(kpi=kpi, year=year).first()
+    if existing is not None:
+        return change_target(
+            user=user, target=existing, value=value, value2=value2, reason=reason, code=code
+        )
+    check_value(kpi.unit, value, value2)
+    target = Target(kpi=kpi, year=year, value=value, value2=value2)
+    target._history_user = user
+    target._change_reason = recorded(code, reason)
+    try:
+        with transaction.atomic():
+            target.save()
+    except IntegrityError:
+        raise WorkflowError(str(CREATED_MEANWHILE)) from None
+    return target

@@ -12,6 +12,7 @@ from kpis.models import Actual, ActualState, Evidence, Kpi, Target
 from kpis.roles import PLANNING_OFFICE
 from reports.cache import data_version
 from tests.files import pdf_bytes, upload
+from tests.stamps import stamps
 
 
 @pytest.fixture
@@ -48,7 +49,9 @@ def test_every_write_invalidates_the_cached_dashboards(
     version = data_version()
 
     with django_capture_on_commit_callbacks(execute=True):
-        Actual.objects.create(kpi=kpi, year=2024, value=D("62.5"), state=ActualState.APPROVED)
+        Actual.objects.create(
+            kpi=kpi, year=2024, value=D("62.5"), state=ActualState.APPROVED, **stamps("approved")
+        )
     assert data_version() > version
     assert b"62,5" in rector_client.get("/matrix/?year=2024").content
 

@@ -11,11 +11,14 @@ from benchmarks.setup_data import scaled_fixture
 from directions.loading import load_program
 from directions.models import Program
 from kpis.models import Actual, ActualState, Kpi
+from tests.stamps import stamps
 
 
 def approve(program, code, year, value, value2=None, state=ActualState.APPROVED):
     kpi = Kpi.objects.get(program=program, code=code)
-    return Actual.objects.create(kpi=kpi, year=year, value=D(value), value2=value2, state=state)
+    return Actual.objects.create(
+        kpi=kpi, year=year, value=D(value), value2=value2, state=state, **stamps(state)
+    )
 
 
 @pytest.fixture
@@ -125,6 +128,7 @@ def test_kpi_page_lists_every_year_with_what_the_reader_may_see(
         year=2023,
         value=D(4),
         state=ActualState.APPROVED,
+        **stamps(ActualState.APPROVED),
         comment="Counted by the registrar",
     )
     Actual.objects.create(
@@ -161,7 +165,7 @@ EXPECTED_QUERIES = {
 
 def _fill(program, years=(2023, 2024)):
     rows = [
-        Actual(kpi=kpi, year=year, value=D(5), state=ActualState.APPROVED)
+        Actual(kpi=kpi, year=year, value=D(5), state=ActualState.APPROVED, **stamps("approved"))
         for kpi in Kpi.objects.filter(program=program).exclude(unit="ratio")
         for year in years
     ]

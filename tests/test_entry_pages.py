@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kpis.models import Actual, ActualState, Evidence, Kpi
 from tests.files import office_bytes, pdf_bytes, png_bytes, upload
@@ -259,6 +259,7 @@ def test_evidence_is_stored_under_a_random_name_and_guarded(program):
     assert Client().get(url).status_code == 302  # anonymous: to the login page
 
     evidence.actual.state = ActualState.SUBMITTED
+    evidence.actual.submitted_at = timezone.now()
     evidence.actual.save()
     assert sign_in("rector").get(url).status_code == 200  # published with its value
 

@@ -13,6 +13,7 @@ from kpis.values import parse_target_text
 from reports.excel import STATUS_FILLS, build_ministry_report, workbook_bytes
 from reports.models import FrozenReport
 from tests.seed_table_42 import EXPECTED_KPIS
+from tests.stamps import stamps
 
 YEARS = list(range(2023, 2030))
 TARGET_COLUMNS = range(7, 14)  # G…M: targets 2023…2029
@@ -34,7 +35,13 @@ def kpi_rows(sheet) -> dict[str, int]:
 def approve(program, code, year, value, value2=None, state=ActualState.APPROVED, comment=""):
     kpi = Kpi.objects.get(program=program, code=code)
     return Actual.objects.create(
-        kpi=kpi, year=year, value=D(value), value2=value2, state=state, comment=comment
+        kpi=kpi,
+        year=year,
+        value=D(value),
+        value2=value2,
+        state=state,
+        comment=comment,
+        **stamps(state),
     )
 
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from kpis.models import Actual, ActualState, Kpi
 from kpis.workbooks import escape_formula
 from reports.exports import CSV_COLUMNS
+from tests.stamps import stamps
 
 YEARS = [str(y) for y in range(2023, 2030)]
 
@@ -58,8 +59,12 @@ def test_json_types_ratio_rank_and_empty_years(program):
 
 def test_json_counts_only_approved_actuals_unless_asked(program):
     kpi = Kpi.objects.get(program=program, code="1.1.3")
-    Actual.objects.create(kpi=kpi, year=2023, value=61, state=ActualState.APPROVED)
-    Actual.objects.create(kpi=kpi, year=2024, value=66, state=ActualState.SUBMITTED)
+    Actual.objects.create(
+        kpi=kpi, year=2023, value=61, state=ActualState.APPROVED, **stamps("approved")
+    )
+    Actual.objects.create(
+        kpi=kpi, year=2024, value=66, state=ActualState.SUBMITTED, **stamps("submitted")
+    )
     Actual.objects.create(kpi=kpi, year=2025, value=70, state=ActualState.DRAFT)
 
     approved = {k["code"]: k for k in all_kpis(json.loads(export()))}["1.1.3"]["actuals"]
@@ -76,7 +81,9 @@ def test_json_counts_only_approved_actuals_unless_asked(program):
 
 def test_csv_one_row_per_kpi_and_year(program):
     kpi = Kpi.objects.get(program=program, code="5.1.3")  # at most
-    Actual.objects.create(kpi=kpi, year=2023, value=7, state=ActualState.APPROVED)
+    Actual.objects.create(
+        kpi=kpi, year=2023, value=7, state=ActualState.APPROVED, **stamps("approved")
+    )
     rows = list(csv.DictReader(io.StringIO(export("--format", "csv"))))
     assert len(rows) == 80 * 7
     assert list(rows[0]) == CSV_COLUMNS
@@ -109,8 +116,12 @@ def test_formula_text_is_escaped():
 
 def test_json_endpoint_gives_the_commands_document_in_the_readers_language(rector):
     kpi = Kpi.objects.get(code="1.1.3")
-    Actual.objects.create(kpi=kpi, year=2023, value=61, state=ActualState.APPROVED)
-    Actual.objects.create(kpi=kpi, year=2024, value=66, state=ActualState.SUBMITTED)
+    Actual.objects.create(
+        kpi=kpi, year=2023, value=61, state=ActualState.APPROVED, **stamps("approved")
+    )
+    Actual.objects.create(
+        kpi=kpi, year=2024, value=66, state=ActualState.SUBMITTED, **stamps("submitted")
+    )
 
     rector.cookies["django_language"] = "en"
     response = rector.get("/reports/program.json")

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from directions.loading import load_program, opens_for_entry_on_load, read_fixture
 from directions.models import Alignment, Direction, Program, StateDocument, TargetIndicator, Task
 from kpis.models import Actual, ActualState, Kpi, Target
+from tests.stamps import stamps
 
 
 def test_counts(program):
@@ -44,7 +45,9 @@ def test_second_load_changes_nothing(program):
 
 def test_reload_never_touches_actual_values(program):
     kpi = Kpi.objects.get(program=program, code="1.1.1")
-    Actual.objects.create(kpi=kpi, year=2023, value=3100, state=ActualState.APPROVED)
+    Actual.objects.create(
+        kpi=kpi, year=2023, value=3100, state=ActualState.APPROVED, **stamps("approved")
+    )
     load_program(read_fixture(), overwrite=True)
     actual = Actual.objects.get(kpi=kpi, year=2023)
     assert actual.value == 3100 and actual.state == ActualState.APPROVED
