@@ -195,15 +195,10 @@ def cache_from_url(url: str) -> dict:
 
 
 CACHES = {"default": cache_from_url(env("CACHE_URL"))}
-SHARED_CACHE = CACHES["default"]["BACKEND"].endswith("RedisCache")
-# Sessions live in the database, so signing out ends a session on every worker and
-# server at once. A shared cache (Redis) may sit in front of them; a per-process one
-# never does, or another worker would still serve a session that has ended.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if SHARED_CACHE
-    else "django.contrib.sessions.backends.db"
-)
+# Sessions live in the database only, so signing out ends a session on every worker and
+# every server at once, whatever cache each of them has (a cache in front of them goes
+# stale as soon as one server writes without it). One primary-key read per request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # A KPI within this share of its target (but not on it) is "close"; below it, "behind".
 KPI_CLOSE_THRESHOLD = int(env("KPI_CLOSE_THRESHOLD", "90"))

@@ -21,9 +21,8 @@ def test_a_session_ended_elsewhere_is_ended_here(head):
     )
 
 
-def test_sessions_sit_behind_a_cache_only_when_it_is_shared():
+def test_sessions_live_in_the_database_whatever_the_cache():
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
-    assert not settings.SHARED_CACHE
 
 
 @pytest.mark.parametrize(
