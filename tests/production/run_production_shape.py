@@ -92,7 +92,10 @@ def flush_redis(url: str) -> None:
     """The cache holds pages keyed by data version: a previous run's would be wrong here."""
     import redis
 
-    redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+    except redis.RedisError as exc:
+        raise RuntimeError(f"Redis does not answer at {url}: {exc}") from None
 
 
 # --- What the scenarios read from the database --------------------------------------------
@@ -258,10 +261,14 @@ def scenario_collisions(servers: list[Server], seconds: float) -> dict:
     ledger = Ledger()
     stop = time.monotonic() + seconds
     clients = [
-        threading.Thread(target=_head_loop, args=(n, servers, unit, kpis, ledger, stop))
+        threading.Thread(
+            target=_head_loop, args=(n, servers, unit, kpis, ledger, stop), daemon=True
+        )
         for n in (1, 2)
     ]
-    clients.append(threading.Thread(target=_planner_loop, args=(servers, unit, ledger, stop)))
+    clients.append(
+        threading.Thread(target=_planner_loop, args=(servers, unit, ledger, stop), daemon=True)
+    )
     for thread in clients:
         thread.start()
     for thread in clients:
