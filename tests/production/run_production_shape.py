@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -168,7 +169,7 @@ def scenario_sign_out(servers: list[Server]) -> dict:
             if not (response.status_code == 302 and location.startswith("/accounts/login/")):
                 alive.append(
                     f"signed out on {leaving.name}, replayed on {server.name}: "
-                    f"{response.status_code} {location}"
+                    f"{response.status_code} {location}".rstrip()
                 )
     return {"replays": REPLAYS * len(servers), "alive": alive}
 
@@ -500,10 +501,11 @@ def main() -> int:
     took = time.monotonic() - started
     if failures:
         print(f"\nPRODUCTION SHAPE FAILED ({len(failures)} problems, {took:.0f} s):")
-        for line in failures[:60]:
-            print("  - " + line)
-        if len(failures) > 60:
-            print(f"  … and {len(failures) - 60} more")
+        grouped = Counter(failures)  # in the order first seen
+        for line, times in list(grouped.items())[:60]:
+            print("  - " + line + (f" (×{times})" if times > 1 else ""))
+        if len(grouped) > 60:
+            print(f"  … and {len(grouped) - 60} more")
         return 1
     print(f"\nproduction shape: OK ({took:.0f} s)")
     return 0
