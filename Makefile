@@ -8,7 +8,7 @@ PORT ?= 8000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format install install-test migrate demo bench serve clean browser
+.PHONY: run test test-production lint format install install-test migrate demo bench serve clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,11 +45,16 @@ browser:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-noto-core; }
 
-## The whole test suite and the linters
+## The whole test suite and the linters (PYTEST_ARGS: more options for pytest, e.g. --cov)
 test: install-test browser
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## The production shape over real HTTP: two gunicorn servers on PostgreSQL (127.0.0.1:5432)
+## and Redis (127.0.0.1:6379); SHAPE_ARGS: e.g. --cache shared, --seconds 60 (see README)
+test-production: install-test
+	$(PY) tests/production/run_production_shape.py $(SHAPE_ARGS)
 
 ## Production server: gunicorn + whitenoise, DEBUG off, against DATABASE_URL
 serve: install

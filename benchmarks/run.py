@@ -7,7 +7,8 @@
    application's own time per page (Server-Timing) with the cache off.
 2. The Excel report next to bare openpyxl writing the same cells.
 3. Importing 10,000 actual values through the real import path (validation, history).
-4. Load: 50 clients for 60 seconds mixing reads and saves; then a count of lost writes.
+4. Load: 50 clients for 60 seconds mixing reads with saves and submits, two planning-office
+   clients approving, returning and reopening; then a count of lost writes.
 
 Everything runs against PostgreSQL on 127.0.0.1:5432 in scratch databases. The table is
 printed and written to benchmarks/results/ with a description of the machine."""
@@ -298,9 +299,14 @@ def table(pages: list[dict], excel: dict, imports: dict, load: dict) -> str:
         f"| {imports['seconds']:.1f} s |",
         f"| load: clients × seconds | {load['clients']} × {load['seconds']} |",
         f"| load: requests (reads / saves) | {load['reads']} / {load['saves']} |",
-        f"| load: errors | {load['errors']} |",
+        f"| load: saves that also submitted | {load['submits']} |",
+        f"| load: planning office approved / returned / reopened "
+        f"| {load['approve']} / {load['return']} / {load['reopen']} |",
+        f"| load: errors / answered without a message | {load['errors']} / {load['silent']} |",
         f"| load: saves refused as conflicts | {load['conflicts']} |",
-        f"| load: lost writes | {load['lost_writes']} |",
+        f"| load: lost writes (accepted, not stored) | {load['lost_writes']} |",
+        f"| load: refused but stored / review actions lost "
+        f"| {load['refused_but_stored']} / {load['reviews_lost']} |",
     ]
     return "\n".join(lines)
 

@@ -76,6 +76,34 @@ def test_bulk_imports_invalidate_too(cached, program, django_capture_on_commit_c
     assert data_version() == version + 1  # once per transaction, not per row
 
 
+def test_a_save_of_several_rows_moves_the_version_once_after_it_commits(
+    cached, program, django_capture_on_commit_callbacks
+):
+    """Three values changed and one created in one save: the data version moves exactly
+    once, and only when the transaction commits. Moved before, a worker could cache a
+    page without the change under the new version; moved per row, every save of a long
+    form throws away the whole cache many times over."""
+    head = User.objects.get(username="head")
+    kpis = list(
+        Kpi.objects.prefetch_related("targets")
+        .filter(program=program, owner__code="academic")
+        .exclude(unit="ratio")
+        .order_by("code")[:4]
+    )
+    # Written in bulk, without signals: no version move is pending before the save.
+    Actual.objects.bulk_create(
+        [Actual(kpi=kpi, year=2025, value=D(1), state=ActualState.DRAFT) for kpi in kpis[:3]]
+    )
+    entries = [services.Entry(kpi=kpi, value=D(2), seen_version=1) for kpi in kpis[:3]]
+    entries.append(services.Entry(kpi=kpis[3], value=D(2), seen_version=0))
+    version = data_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = services.save_entries(user=head, program=program, year=2025, entries=entries)
+        assert len(saved) == 4
+        assert data_version() == version, "the version moved before the commit"
+    assert data_version() == version + 1
+
+
 def test_a_rolled_back_write_does_not_bump(cached, program, django_capture_on_commit_callbacks):
     from django.db import transaction
 

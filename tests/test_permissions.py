@@ -12,6 +12,7 @@ from django.test import Client
 
 from kpis import services
 from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from reports.models import FrozenReport
 from tests.files import pdf_bytes, upload
 
 ROLES = ["anonymous", "head", "head2", "planner", "rector"]
@@ -171,11 +172,40 @@ def test_an_upload_of_another_units_template_changes_nothing(world):
     assert client_for("head").get(preview).status_code == 404
 
 
-def test_planner_actions_are_allowed(world):
-    client = client_for("planner")
-    for url, data in _actions(world):
-        assert client.post(url, data).status_code == 302, url
-    assert not ReportingYear.objects.get(year=2025).is_open
+def _state(actual) -> tuple[str, str]:
+    actual = Actual.objects.get(pk=actual.pk)
+    return actual.state, actual.return_reason
+
+
+# What each planning-office action must have changed in the database (a redirect alone
+# is also what a refused action answers, with an error message).
+PLANNER_EFFECTS = {
+    "approve": lambda w: _state(w["submitted"]) == (ActualState.APPROVED, ""),
+    "return": lambda w: _state(w["submitted"]) == (ActualState.RETURNED, "no"),
+    "reopen": lambda w: _state(w["approved"]) == (ActualState.RETURNED, "no"),
+    "approve selected": lambda w: _state(w["submitted"]) == (ActualState.APPROVED, ""),
+    "close the year": lambda w: not ReportingYear.objects.get(year=2025).is_open,
+    "freeze": lambda w: FrozenReport.objects.filter(year=2025).exists(),
+    "change a target": lambda w: Target.objects.get(pk=w["target"].pk).value == 1,
+    "revert a target change": lambda w: (
+        Target.objects.get(pk=w["target"].pk).value
+        == Target.history.get(history_id=w["target_change"]).prev_record.value
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "index, action", list(enumerate(PLANNER_EFFECTS)), ids=list(PLANNER_EFFECTS)
+)
+def test_planner_actions_are_allowed(index, action, world):
+    """Each action on a world of its own, so that no action finds the value another one
+    already changed; the effect is read back from the database."""
+    url, data = _actions(world)[index]
+    assert not PLANNER_EFFECTS[action](world), "the effect is there before the action"
+    response = client_for("planner").post(url, data, follow=True)
+    assert response.status_code == 200, url
+    assert PLANNER_EFFECTS[action](world), url
+    assert 'class="message message-error"' not in response.content.decode(), url
 
 
 @pytest.mark.parametrize("role", ["anonymous", "head2", "rector"])

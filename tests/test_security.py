@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -136,8 +135,27 @@ def test_health_endpoint_needs_no_login():
     assert (response.status_code, response.content) == (200, b"ok")
 
 
+def _debug_setting(**env: str) -> str:
+    """settings.DEBUG as a fresh process reads it: the test runner itself turns DEBUG off
+    in this one, whatever the settings say."""
+    inherited = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        env={**inherited, "DJANGO_SETTINGS_MODULE": "metu_strategy.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()
+
+
 def test_debug_is_off_unless_asked():
-    assert settings.DEBUG is False
+    assert _debug_setting() == "False"  # DEBUG unset
+    assert _debug_setting(DEBUG="") == "False"
+    assert _debug_setting(DEBUG="0") == "False"
+    assert _debug_setting(DEBUG="1") == "True"  # what `make run` sets
 
 
 def test_collectstatic_works_for_production(tmp_path):
