@@ -14,3 +14,6 @@ max_requests_jitter = 200
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket sits at one path per user: a second server on the machine
+# (see README, "Running on two servers") would fight over it. Nothing here uses it.
+control_socket_disable = True

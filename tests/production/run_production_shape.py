@@ -193,6 +193,8 @@ def _replay(server: Server, cookie: str):
 def scenario_imports(servers: list[Server]) -> dict:
     from openpyxl import load_workbook
 
+    from kpis.spreadsheets import VALUE
+
     unit = "academic"
     units = dict(kpis_of(unit).values())
     head = Browser("head")
@@ -211,7 +213,7 @@ def scenario_imports(servers: list[Server]) -> dict:
             )
             code = str(sheet.cell(row, 1).value)
             sent = value_text(units[code], 500 + attempt)
-            sheet.cell(row, 5).value = float(sent) if "." in sent else int(sent)
+            sheet.cell(row, VALUE).value = float(sent) if "." in sent else int(sent)
             buffer = io.BytesIO()
             book.save(buffer)
             entry = head.get(second.base, f"/entry/?year={YEAR}&unit={unit}")
