@@ -41,7 +41,7 @@ from reports.excel import FONT_SIZE, build_ministry_report, workbook_bytes
 
 pytestmark = [
     pytest.mark.skipif(
-        not (shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdftoppm")),
+        not all(shutil.which(tool) for tool in ("soffice", "pdftotext", "pdftoppm", "pdffonts")),
         reason="LibreOffice (soffice) and poppler-utils are not installed; `make test` installs "
         "libreoffice-calc-nogui, poppler-utils and fonts-crosextra-carlito",
     ),
@@ -102,6 +102,7 @@ class Printed:
     workbook: object  # openpyxl's, read back from the bytes LibreOffice converted
     pages: list[Page]
     names: dict[str, str]  # KPI code → name in the report's language
+    fonts: list[str]  # the fonts embedded in the PDF
 
     def pages_of(self, sheet: str) -> list[Page]:
         return [page for page in self.pages if page.sheet == sheet]
@@ -166,7 +167,15 @@ def printed(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, P
     result = {}
     for label, content in books.items():
         pdf = folder / f"{label}.pdf"
-        result[label] = Printed(load_workbook(io.BytesIO(content)), read_pdf(pdf), names[label])
+        fonts = subprocess.run(
+            ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+        ).stdout
+        result[label] = Printed(
+            load_workbook(io.BytesIO(content)),
+            read_pdf(pdf),
+            names[label],
+            [line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]],
+        )
         save_pictures(label, pdf, len(result[label].pages))
     return result
 
@@ -276,6 +285,15 @@ def squeezed(text: str) -> str:
     """Text without its spaces and line breaks: LibreOffice breaks long words after a
     hyphen ("профессор-" / "оқытушылар"), which leaves the hyphen where it was."""
     return re.sub(r"\s+", "", text)
+
+
+def test_prints_with_calibris_widths(printed):
+    """The row heights assume Calibri's widths: LibreOffice has them in Carlito. Another
+    font (LibreOffice falls back to a wider one) would cut text off."""
+    fonts = printed["kk-2024"].fonts
+    assert {"Carlito", "Carlito-Bold"} <= set(fonts), (
+        f"{fonts}: install fonts-crosextra-carlito (`make test` does)"
+    )
 
 
 @pytest.mark.parametrize("label", ["kk-2024", "ru-2024"])
