@@ -178,11 +178,19 @@ def build_ministry_report(
         years = [year] if year else program.years
         workbook = Workbook()
         words = Words.translated()
+        widths = [width for _header, width in _program_columns(program, years[0])]
+        content = Content(
+            program,
+            rows,
+            words,
+            {row.kpi.id: FixedCells.of(row, program, widths, words) for row in rows},
+            include_submitted,
+        )
         for number, each in enumerate(years):
             sheet = workbook.active if number == 0 else workbook.create_sheet()
             title = _("Program") if year else _("Program %(year)s") % {"year": each}
             sheet.title = title[:31]
-            _program_sheet(sheet, program, rows, each, include_submitted, words)
+            _program_sheet(sheet, content, each)
         _summary_sheet(workbook.create_sheet(), program, rows, years, words)
         _about_sheet(workbook.create_sheet(), program, year, include_submitted, user)
     return workbook
@@ -213,13 +221,11 @@ def _program_columns(program: Program, year: int) -> list[tuple[str, float]]:
     return columns
 
 
-def _program_sheet(
-    sheet: Worksheet, program: Program, rows, year: int, include_submitted, words: Words
-) -> None:
-    columns = _program_columns(program, year)
+def _program_sheet(sheet: Worksheet, content: Content, year: int) -> None:
+    columns = _program_columns(content.program, year)
     widths = [width for _header, width in columns]
     last_column = len(columns)
-    _title(sheet, program, year, include_submitted, last_column)
+    _title(sheet, content.program, year, content.include_submitted, last_column)
     for column, (header, _width) in enumerate(columns, start=1):
         text_cell(
             sheet,
@@ -236,10 +242,8 @@ def _program_sheet(
         max(_lines(header, width, bold=True) for header, width in columns)
     )
     row_number = HEADER_ROW + 1
-    for direction_rows in _by_direction(rows):
-        row_number = _direction_block(
-            sheet, direction_rows, year, program, row_number, widths, words
-        )
+    for direction_rows in _by_direction(content.rows):
+        row_number = _direction_block(sheet, content, direction_rows, year, row_number, widths)
     _layout(sheet, widths)
 
 
@@ -261,7 +265,7 @@ def _by_direction(rows) -> list[list]:
 
 
 def _direction_block(
-    sheet, rows, year: int, program, first_row: int, widths: list[float], words: Words
+    sheet, content: Content, rows, year: int, first_row: int, widths: list[float]
 ) -> int:
     direction = rows[0].kpi.task.goal.direction
     text_cell(
@@ -285,7 +289,7 @@ def _direction_block(
             _merge_down(sheet, 2, task_start, row_number - 1, _task_label(current_task), widths)
             task_start = row_number
         current_task = task
-        _kpi_row(sheet, row_number, row, year, program, widths, words)
+        _kpi_row(sheet, row_number, row, content, year, widths)
         row_number += 1
     _merge_down(sheet, 2, task_start, row_number - 1, _task_label(current_task), widths)
     _merge_down(sheet, 1, start, row_number - 1, rows[0].kpi.task.goal.name, widths)
@@ -309,26 +313,53 @@ def _merge_down(sheet, column: int, first: int, last: int, value: str, widths) -
         rows[-1].height = min(rows[-1].height + missing, MAX_ROW_HEIGHT)
 
 
-def _kpi_row(sheet, row_number: int, row, year: int, program, widths, words: Words) -> None:
-    kpi = row.kpi
-    owner = kpi.owner.name if kpi.owner else ""
-    cell = row.cell(year)
-    explanation = cell.actual.explanation if cell.actual else ""
-    texts = {
-        3: kpi.code,
-        4: kpi.name,
-        5: words.units[kpi.unit],
-        6: words.senses[kpi.sense],
-    }
-    for column, value in texts.items():
+@dataclass(frozen=True)
+class FixedCells:
+    """What a KPI's row shows on every year's sheet, worked out once per report: over
+    seven sheets, reading names through the translation fields and formatting the
+    targets again was a good part of the report's time."""
+
+    texts: tuple[str, str, str, str]  # code, name, unit, sense (columns C…F)
+    owner: str
+    targets: tuple[tuple[object, str], ...]  # a value spec (see _value_spec) per year
+    lines: int  # the lines the texts and the owner need
+
+    @classmethod
+    def of(cls, row, program: Program, widths: list[float], words: Words) -> FixedCells:
+        kpi = row.kpi
+        texts = (kpi.code, kpi.name, words.units[kpi.unit], words.senses[kpi.sense])
+        owner = kpi.owner.name if kpi.owner else ""
+        lines = max(
+            *(_lines(text, widths[column]) for column, text in enumerate(texts, start=2)),
+            _lines(owner, widths[-1]),
+        )
+        targets = tuple(_value_spec(kpi, row.cell(year).target) for year in program.years)
+        return cls(texts, owner, targets, lines)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What every year's program sheet is written from."""
+
+    program: Program
+    rows: list[dashboards.KpiRow]
+    words: Words
+    fixed: dict[int, FixedCells]  # by KPI id
+    include_submitted: bool
+
+
+def _kpi_row(sheet, row_number: int, row, content: Content, year: int, widths) -> None:
+    fixed = content.fixed[row.kpi.id]
+    for column, value in enumerate(fixed.texts, start=3):
         text_cell(
             sheet, row_number, column, value, ("text",), font=FONT, alignment=WRAP, border=BORDER
         )
     column = FIXED_COLUMNS + 1
-    for each in program.years:
-        _value_cell(sheet.cell(row_number, column), kpi, row.cell(each).target)
+    for spec in fixed.targets:
+        _value_cell(sheet.cell(row_number, column), spec)
         column += 1
-    _value_cell(sheet.cell(row_number, column), kpi, cell.actual)
+    cell = row.cell(year)
+    _value_cell(sheet.cell(row_number, column), _value_spec(row.kpi, cell.actual))
     achievement = sheet.cell(row_number, column + 1, _number(cell.assessment.achievement))
     style(
         achievement,
@@ -339,15 +370,17 @@ def _kpi_row(sheet, row_number: int, row, year: int, program, widths, words: Wor
         alignment=RIGHT,
     )
     status = cell.assessment.status
+    status_name = content.words.statuses[status]
     style(
-        sheet.cell(row_number, column + 2, words.statuses[status]),
+        sheet.cell(row_number, column + 2, status_name),
         ("status", status),
         font=FONT,
         fill=fill_for(status),
         border=BORDER,
         alignment=TOP_CENTRE,
     )
-    for offset, value in ((3, explanation), (4, owner)):
+    explanation = cell.actual.explanation if cell.actual else ""
+    for offset, value in ((3, explanation), (4, fixed.owner)):
         text_cell(
             sheet,
             row_number,
@@ -358,39 +391,37 @@ def _kpi_row(sheet, row_number: int, row, year: int, program, widths, words: Wor
             alignment=WRAP,
             border=BORDER,
         )
-    wrapped = {
-        **texts,
-        column + 2: words.statuses[status],
-        column + 3: explanation,
-        column + 4: owner,
-    }
-    lines = max(_lines(value, widths[number - 1]) for number, value in wrapped.items())
+    lines = max(
+        fixed.lines,
+        _lines(status_name, widths[column + 1]),
+        _lines(explanation, widths[column + 2]),
+    )
     sheet.row_dimensions[row_number].height = _height(lines)
 
 
-def _value_cell(cell, kpi, obj) -> None:
-    """A target or value: a number with the unit's format; a ratio or rank as text."""
+def _value_spec(kpi, obj) -> tuple[object, str]:
+    """A target or value as (what the cell holds, how): "" when empty, "text" for a
+    ratio or a rank, else the number format of the unit."""
     if obj is None or obj.value is None:
-        style(cell, ("empty",), font=FONT, border=BORDER)
-        return
+        return None, ""
     if kpi.is_ratio or kpi.is_rank:
-        style(cell, ("right",), font=FONT, border=BORDER, alignment=RIGHT)
-        set_text(cell, display_value(kpi.unit, obj.value, obj.value2))
-        return
-    cell.value = _number(obj.value)
+        return display_value(kpi.unit, obj.value, obj.value2), "text"
     if kpi.unit == "percent":
         whole = obj.value == obj.value.to_integral_value()
-        number_format = '0"%"' if whole else '0.0#"%"'
+        return _number(obj.value), '0"%"' if whole else '0.0#"%"'
+    return _number(obj.value), "#,##0"
+
+
+def _value_cell(cell, spec: tuple[object, str]) -> None:
+    value, how = spec
+    if not how:
+        style(cell, ("empty",), font=FONT, border=BORDER)
+    elif how == "text":
+        style(cell, ("right",), font=FONT, border=BORDER, alignment=RIGHT)
+        set_text(cell, value)
     else:
-        number_format = "#,##0"
-    style(
-        cell,
-        ("number", number_format),
-        font=FONT,
-        border=BORDER,
-        number_format=number_format,
-        alignment=RIGHT,
-    )
+        cell.value = value
+        style(cell, ("number", how), font=FONT, border=BORDER, number_format=how, alignment=RIGHT)
 
 
 def _number(value: Decimal | None) -> int | float | None:
