@@ -67,8 +67,8 @@ DIRECTION_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="0B3D6E")
 FIXED_COLUMNS = 6  # goal, task, code, KPI, unit, sense
 HEADER_ROW = 3
 # Column widths in characters (Excel's unit: the width of a digit). The program sheet
-# is 18 columns, about 270 characters: on A3 landscape fitted to the width that prints
-# at about 80 % of 11 pt, so no text is smaller than 8 pt on paper.
+# is 18 columns, about 270 characters: fitted to the width of A3 landscape LibreOffice
+# prints it at 76 %, 11-point text as 8.4 points (tests/test_excel_print.py checks ≥ 8).
 PROGRAM_WIDTHS = {"goal": 18, "task": 20, "code": 7, "kpi": 42, "unit": 13, "sense": 11}
 TARGET_WIDTH = 9
 VALUE_WIDTH = 10
