@@ -8,7 +8,7 @@ PORT ?= 8000
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-production lint format install install-test migrate demo bench serve clean browser
+.PHONY: run test test-production lint format install install-test migrate demo bench serve clean browser office
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,18 @@ browser:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-noto-core; }
 
+# LibreOffice, poppler and Carlito (Calibri's metrics) for the tests that print the
+# Ministry workbook to PDF and read it back (tests/test_excel_print.py).
+OFFICE_PACKAGES := libreoffice-calc-nogui poppler-utils fonts-crosextra-carlito
+office:
+	@command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && \
+		fc-list | grep -q Carlito || { \
+		echo "Installing LibreOffice and poppler for the printing tests..."; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(OFFICE_PACKAGES); }
+
 ## The whole test suite and the linters (PYTEST_ARGS: more options for pytest, e.g. --cov)
-test: install-test browser
+test: install-test browser office
 	$(PY) -m pytest $(PYTEST_ARGS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

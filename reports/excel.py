@@ -1,27 +1,39 @@
 """The yearly report to the Ministry as an Excel workbook, in the layout of table 4.2.
 
-Sheets: the program (directions, goals and tasks merged over their KPIs, the targets of
-every year, the value, achievement and status of the chosen year or of every year), a
-summary per direction, and "About" (what the file contains and who made it)."""
+Sheets: the program for the chosen year (directions, goals and tasks merged over their
+KPIs, the targets of every year, the year's value, achievement, status, the
+explanation of a miss and the responsible unit) — or one such sheet per year for
+every year —, a summary per direction, and "About" (what the file contains and who
+made it).
+
+The workbook is made to be printed. LibreOffice does not fit a row's height to wrapped
+text when it opens a file, and Excel does so only on screen, so every row gets an
+explicit height worked out here from its text and its columns' widths (`_lines`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache, lru_cache
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from directions.models import Program
 from kpis.models import Sense, Unit
-from kpis.status import Status
+from kpis.status import STATUS_SYMBOLS, Status
 from kpis.values import display_value
-from kpis.workbooks import escape_formula, workbook_bytes
+from kpis.workbooks import set_text, workbook_bytes
 from reports import dashboards
 from reports.selectors import kpis_with_values
 
@@ -34,18 +46,36 @@ STATUS_FILLS = {
     Status.NO_TARGET: "EDEDED",
     Status.NO_DATA: "FFFFFF",
 }
+# Calibri is what Excel opens with; LibreOffice prints it with Carlito, which has the
+# same widths (Debian's fonts-crosextra-carlito), so the row heights below hold in both.
+FONT_NAME = "Calibri"
+FONT_SIZE = 11
 HEADER_FILL = PatternFill("solid", fgColor="0B3D6E")
 DIRECTION_FILL = PatternFill("solid", fgColor="DCE6F1")
 THIN = Side(style="thin", color="B7BEC8")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
-RIGHT = Alignment(horizontal="right")
-BOLD = Font(bold=True)
-HEADER_FONT = Font(bold=True, color="FFFFFF")
-DIRECTION_FONT = Font(bold=True, color="0B3D6E")
+TOP_CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
+LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
+RIGHT = Alignment(horizontal="right", vertical="top")
+FONT = Font(name=FONT_NAME, size=FONT_SIZE)
+BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
+TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True)
+HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF")
+DIRECTION_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="0B3D6E")
 FIXED_COLUMNS = 6  # goal, task, code, KPI, unit, sense
 HEADER_ROW = 3
+# Column widths in characters (Excel's unit: the width of a digit). The program sheet
+# is 18 columns, about 270 characters: fitted to the width of A3 landscape LibreOffice
+# prints it at 76 %, 11-point text as 8.4 points (tests/test_excel_print.py checks ≥ 8).
+PROGRAM_WIDTHS = {"goal": 18, "task": 20, "code": 7, "kpi": 42, "unit": 13, "sense": 11}
+TARGET_WIDTH = 9
+VALUE_WIDTH = 10
+ACHIEVEMENT_WIDTH = 10
+EXPLANATION_WIDTH = 30
+OWNER_WIDTH = 24
+MAX_ROW_HEIGHT = 409  # points: the most Excel allows
 
 
 _FILLS = {status: PatternFill("solid", fgColor=colour) for status, colour in STATUS_FILLS.items()}
@@ -68,6 +98,39 @@ def style(cell, key: tuple, **attributes) -> None:
     cell._style = StyleArray(styles[key])  # a copy: a later change to one cell stays its own
 
 
+def merge(sheet: Worksheet, first: int, column: int, last: int, last_column: int, *, framed=False):
+    """Merge rows first…last of columns column…last_column. When `framed`, every cell of
+    the range takes the style of the top-left one (styled first), whose borders then
+    frame the merged cell; Excel and LibreOffice take everything else from the top-left
+    cell. openpyxl's own merge_cells works each edge's border out cell by cell, and
+    over seven sheets that was most of the report's time."""
+    start = sheet.cell(first, column)
+    coord = CellRange(min_row=first, min_col=column, max_row=last, max_col=last_column).coord
+    sheet.merged_cells.add(MergedCellRange(sheet, coord))
+    for row in range(first, last + 1):
+        for each in range(column, last_column + 1):
+            if (row, each) != (first, column):
+                cell = MergedCell(sheet, row, each)
+                if framed:
+                    cell._style = StyleArray(start._style)
+                sheet._cells[row, each] = cell
+
+
+def text_cell(sheet: Worksheet, row: int, column: int, value: object, key: tuple, **attributes):
+    """A styled cell holding `value` as text that never becomes a formula. The style
+    comes first: set_text may mark the cell with Excel's quote prefix, which is part of
+    the style."""
+    cell = sheet.cell(row, column)
+    style(cell, key, **attributes)
+    return set_text(cell, value)
+
+
+def status_name(status: str) -> str:
+    """A status as the report writes it: its symbol, then its name, so that it never
+    depends on colour alone."""
+    return f"{STATUS_SYMBOLS[status]} {Status(status).label}"
+
+
 @dataclass(frozen=True)
 class Words:
     """The names of statuses, units and senses in the report's language, translated
@@ -79,13 +142,22 @@ class Words:
 
     @classmethod
     def translated(cls) -> Words:
-        names = ({c.value: text(c.label) for c in choices} for choices in (Status, Unit, Sense))
-        return cls(*names)
+        return cls(
+            {status.value: status_name(status) for status in Status},
+            {unit.value: str(unit.label) for unit in Unit},
+            {sense.value: str(sense.label) for sense in Sense},
+        )
 
 
-def text(value: object) -> str:
-    """Text for a cell: never a formula, whatever a user typed (see escape_formula)."""
-    return escape_formula(str(value)) if value is not None else ""
+@cache
+def status_width() -> int:
+    """Wide enough for the longest status name in any language, on one line: a status
+    is read at a glance, and the same layout serves every language."""
+    longest = 0.0
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            longest = max(longest, *(text_width(status_name(s), bold=False) for s in Status))
+    return math.ceil(longest + 2)
 
 
 def build_ministry_report(
@@ -96,16 +168,30 @@ def build_ministry_report(
     user=None,
     language: str | None = None,
 ) -> Workbook:
-    """The report for `year`, or for every year of the program when `year` is None."""
+    """The report for `year`, or for every year of the program when `year` is None
+    (a sheet per year, each printable on its own)."""
     with translation.override(language or translation.get_language()):
-        rows = dashboards.kpi_rows(
-            kpis_with_values(program, include_submitted=include_submitted), program.years
+        kpis = kpis_with_values(
+            program, include_submitted=include_submitted, with_explanations=True
         )
+        rows = dashboards.kpi_rows(kpis, program.years)
         years = [year] if year else program.years
         workbook = Workbook()
         words = Words.translated()
-        _program_sheet(workbook.active, program, rows, years, include_submitted, words)
-        _summary_sheet(workbook.create_sheet(), program, rows, years)
+        widths = [width for _header, width in _program_columns(program, years[0])]
+        content = Content(
+            program,
+            rows,
+            words,
+            {row.kpi.id: FixedCells.of(row, program, widths, words) for row in rows},
+            include_submitted,
+        )
+        for number, each in enumerate(years):
+            sheet = workbook.active if number == 0 else workbook.create_sheet()
+            title = _("Program") if year else _("Program %(year)s") % {"year": each}
+            sheet.title = title[:31]
+            _program_sheet(sheet, content, each)
+        _summary_sheet(workbook.create_sheet(), program, rows, years, words)
         _about_sheet(workbook.create_sheet(), program, year, include_submitted, user)
     return workbook
 
@@ -114,44 +200,61 @@ def report_filename(program: Program, year: int | None) -> str:
     return f"{program.code}-{year or 'all-years'}-report.xlsx"
 
 
-def _program_sheet(
-    sheet: Worksheet, program: Program, rows, years, include_submitted, words: Words
-) -> None:
-    sheet.title = _("Program")[:31]
-    headers = [_("Goal"), _("Task"), _("Code"), _("KPI"), _("Unit"), _("Sense")]
-    headers += [_("Target %(year)s") % {"year": y} for y in program.years]
-    for y in years:
-        headers += [
-            _("Value %(year)s") % {"year": y},
-            _("Achievement, %% (%(year)s)") % {"year": y},
-            _("Status %(year)s") % {"year": y},
-        ]
-    last_column = len(headers)
-    _title(sheet, program, years, include_submitted, last_column)
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(HEADER_ROW, column, text(header))
-        style(
-            cell, ("header",), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTRE, border=BORDER
-        )
-    row_number = HEADER_ROW + 1
-    for direction_rows in _by_direction(rows):
-        row_number = _direction_block(
-            sheet, direction_rows, years, program, row_number, last_column, words
-        )
-    _layout(sheet, program, years, last_column)
+def _program_columns(program: Program, year: int) -> list[tuple[str, float]]:
+    """(header, width) of each column of a year's program sheet."""
+    columns = [
+        (_("Goal"), PROGRAM_WIDTHS["goal"]),
+        (_("Task"), PROGRAM_WIDTHS["task"]),
+        (_("Code"), PROGRAM_WIDTHS["code"]),
+        (_("KPI"), PROGRAM_WIDTHS["kpi"]),
+        (_("Unit"), PROGRAM_WIDTHS["unit"]),
+        (_("Sense"), PROGRAM_WIDTHS["sense"]),
+    ]
+    columns += [(_("Target %(year)s") % {"year": y}, TARGET_WIDTH) for y in program.years]
+    columns += [
+        (_("Value %(year)s") % {"year": year}, VALUE_WIDTH),
+        (_("Achievement, %% (%(year)s)") % {"year": year}, ACHIEVEMENT_WIDTH),
+        (_("Status %(year)s") % {"year": year}, status_width()),
+        (_("Why the target was missed"), EXPLANATION_WIDTH),
+        (_("Responsible unit"), OWNER_WIDTH),
+    ]
+    return columns
 
 
-def _title(sheet: Worksheet, program: Program, years, include_submitted, last_column) -> None:
-    sheet.cell(1, 1, text(program.title)).font = Font(bold=True, size=14)
-    counted = _("approved and submitted values") if include_submitted else _("approved values only")
-    period = str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
-    sheet.cell(
-        2,
-        1,
-        text(_("Report for %(period)s · %(counted)s") % {"period": period, "counted": counted}),
+def _program_sheet(sheet: Worksheet, content: Content, year: int) -> None:
+    columns = _program_columns(content.program, year)
+    widths = [width for _header, width in columns]
+    last_column = len(columns)
+    _title(sheet, content.program, year, content.include_submitted, last_column)
+    for column, (header, _width) in enumerate(columns, start=1):
+        text_cell(
+            sheet,
+            HEADER_ROW,
+            column,
+            header,
+            ("header",),
+            font=HEADER_FONT,
+            fill=HEADER_FILL,
+            alignment=CENTRE,
+            border=BORDER,
+        )
+    sheet.row_dimensions[HEADER_ROW].height = _height(
+        max(_lines(header, width, bold=True) for header, width in columns)
     )
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last_column)
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last_column)
+    row_number = HEADER_ROW + 1
+    for direction_rows in _by_direction(content.rows):
+        row_number = _direction_block(sheet, content, direction_rows, year, row_number, widths)
+    _layout(sheet, widths)
+
+
+def _title(sheet: Worksheet, program: Program, year: int, include_submitted, last_column) -> None:
+    text_cell(sheet, 1, 1, program.title, ("title",), font=TITLE_FONT)
+    counted = _("approved and submitted values") if include_submitted else _("approved values only")
+    subtitle = _("Report for %(period)s · %(counted)s") % {"period": year, "counted": counted}
+    text_cell(sheet, 2, 1, subtitle, ("subtitle",), font=FONT)
+    merge(sheet, 1, 1, 1, last_column)
+    merge(sheet, 2, 1, 2, last_column)
+    sheet.row_dimensions[1].height = _height(1, size=14)
 
 
 def _by_direction(rows) -> list[list]:
@@ -162,79 +265,163 @@ def _by_direction(rows) -> list[list]:
 
 
 def _direction_block(
-    sheet, rows, years, program, first_row: int, last_column: int, words: Words
+    sheet, content: Content, rows, year: int, first_row: int, widths: list[float]
 ) -> int:
     direction = rows[0].kpi.task.goal.direction
-    heading = sheet.cell(first_row, 1, text(f"{direction.number}. {direction.name}".upper()))
-    style(heading, ("direction",), font=DIRECTION_FONT, fill=DIRECTION_FILL)
-    sheet.merge_cells(
-        start_row=first_row, start_column=1, end_row=first_row, end_column=last_column
+    text_cell(
+        sheet,
+        first_row,
+        1,
+        f"{direction.number}. {direction.name}".upper(),
+        ("direction",),
+        font=DIRECTION_FONT,
+        fill=DIRECTION_FILL,
+        alignment=WRAP,
     )
+    merge(sheet, first_row, 1, first_row, len(widths))
+    sheet.row_dimensions[first_row].height = _height(1)
     start = first_row + 1
     row_number = start
     task_start, current_task = start, None
     for row in rows:
         task = row.kpi.task
         if current_task is not None and task.id != current_task.id:
-            _merge_down(sheet, 2, task_start, row_number - 1, current_task.name)
+            _merge_down(sheet, 2, task_start, row_number - 1, _task_label(current_task), widths)
             task_start = row_number
         current_task = task
-        _kpi_row(sheet, row_number, row, years, program, words)
+        _kpi_row(sheet, row_number, row, content, year, widths)
         row_number += 1
-    _merge_down(sheet, 2, task_start, row_number - 1, f"{current_task.number} {current_task.name}")
-    _merge_down(sheet, 1, start, row_number - 1, rows[0].kpi.task.goal.name)
+    _merge_down(sheet, 2, task_start, row_number - 1, _task_label(current_task), widths)
+    _merge_down(sheet, 1, start, row_number - 1, rows[0].kpi.task.goal.name, widths)
     return row_number
 
 
-def _merge_down(sheet, column: int, first: int, last: int, value: str) -> None:
-    sheet.cell(first, column, text(value))
+def _task_label(task) -> str:
+    return f"{task.number} {task.name}"
+
+
+def _merge_down(sheet, column: int, first: int, last: int, value: str, widths) -> None:
+    """`value` over rows first…last of `column`; the last row grows when the rows'
+    heights together are too short for the text."""
+    text_cell(sheet, first, column, value, ("merged",), font=FONT, alignment=WRAP, border=BORDER)
     if last > first:
-        sheet.merge_cells(start_row=first, start_column=column, end_row=last, end_column=column)
-    for row in range(first, last + 1):
-        style(sheet.cell(row, column), ("merged",), alignment=WRAP, border=BORDER)
+        merge(sheet, first, column, last, column, framed=True)
+    needed = _height(_lines(value, widths[column - 1]))
+    rows = [sheet.row_dimensions[row] for row in range(first, last + 1)]
+    missing = needed - sum(row.height for row in rows)
+    if missing > 0:
+        rows[-1].height = min(rows[-1].height + missing, MAX_ROW_HEIGHT)
 
 
-def _kpi_row(sheet, row_number: int, row, years, program, words: Words) -> None:
-    kpi = row.kpi
-    values = [text(kpi.code), text(kpi.name), words.units[kpi.unit], words.senses[kpi.sense]]
-    for column, value in enumerate(values, start=3):
-        style(sheet.cell(row_number, column, value), ("text",), alignment=WRAP, border=BORDER)
-    column = FIXED_COLUMNS + 1
-    for year in program.years:
-        _value_cell(sheet.cell(row_number, column), kpi, row.cell(year).target)
-        column += 1
-    for year in years:
-        cell = row.cell(year)
-        _value_cell(sheet.cell(row_number, column), kpi, cell.actual)
-        achievement = sheet.cell(row_number, column + 1, _number(cell.assessment.achievement))
-        style(achievement, ("achievement",), number_format='0.0"%"', border=BORDER)
-        status = cell.assessment.status
-        style(
-            sheet.cell(row_number, column + 2, words.statuses[status]),
-            ("status", status),
-            fill=fill_for(status),
-            border=BORDER,
-            alignment=CENTRE,
+@dataclass(frozen=True)
+class FixedCells:
+    """What a KPI's row shows on every year's sheet, worked out once per report: over
+    seven sheets, reading names through the translation fields and formatting the
+    targets again was a good part of the report's time."""
+
+    texts: tuple[str, str, str, str]  # code, name, unit, sense (columns C…F)
+    owner: str
+    targets: tuple[tuple[object, str], ...]  # a value spec (see _value_spec) per year
+    lines: int  # the lines the texts and the owner need
+
+    @classmethod
+    def of(cls, row, program: Program, widths: list[float], words: Words) -> FixedCells:
+        kpi = row.kpi
+        texts = (kpi.code, kpi.name, words.units[kpi.unit], words.senses[kpi.sense])
+        owner = kpi.owner.name if kpi.owner else ""
+        lines = max(
+            *(_lines(text, widths[column]) for column, text in enumerate(texts, start=2)),
+            _lines(owner, widths[-1]),
         )
-        column += 3
+        targets = tuple(_value_spec(kpi, row.cell(year).target) for year in program.years)
+        return cls(texts, owner, targets, lines)
 
 
-def _value_cell(cell, kpi, obj) -> None:
-    """A target or value: a number with the unit's format; a ratio or rank as text."""
+@dataclass(frozen=True)
+class Content:
+    """What every year's program sheet is written from."""
+
+    program: Program
+    rows: list[dashboards.KpiRow]
+    words: Words
+    fixed: dict[int, FixedCells]  # by KPI id
+    include_submitted: bool
+
+
+def _kpi_row(sheet, row_number: int, row, content: Content, year: int, widths) -> None:
+    fixed = content.fixed[row.kpi.id]
+    for column, value in enumerate(fixed.texts, start=3):
+        text_cell(
+            sheet, row_number, column, value, ("text",), font=FONT, alignment=WRAP, border=BORDER
+        )
+    column = FIXED_COLUMNS + 1
+    for spec in fixed.targets:
+        _value_cell(sheet.cell(row_number, column), spec)
+        column += 1
+    cell = row.cell(year)
+    _value_cell(sheet.cell(row_number, column), _value_spec(row.kpi, cell.actual))
+    achievement = sheet.cell(row_number, column + 1, _number(cell.assessment.achievement))
+    style(
+        achievement,
+        ("achievement",),
+        font=FONT,
+        number_format='0.0"%"',
+        border=BORDER,
+        alignment=RIGHT,
+    )
+    status = cell.assessment.status
+    status_name = content.words.statuses[status]
+    style(
+        sheet.cell(row_number, column + 2, status_name),
+        ("status", status),
+        font=FONT,
+        fill=fill_for(status),
+        border=BORDER,
+        alignment=TOP_CENTRE,
+    )
+    explanation = cell.actual.explanation if cell.actual else ""
+    for offset, value in ((3, explanation), (4, fixed.owner)):
+        text_cell(
+            sheet,
+            row_number,
+            column + offset,
+            value,
+            ("text",),
+            font=FONT,
+            alignment=WRAP,
+            border=BORDER,
+        )
+    lines = max(
+        fixed.lines,
+        _lines(status_name, widths[column + 1]),
+        _lines(explanation, widths[column + 2]),
+    )
+    sheet.row_dimensions[row_number].height = _height(lines)
+
+
+def _value_spec(kpi, obj) -> tuple[object, str]:
+    """A target or value as (what the cell holds, how): "" when empty, "text" for a
+    ratio or a rank, else the number format of the unit."""
     if obj is None or obj.value is None:
-        style(cell, ("empty",), border=BORDER)
-        return
+        return None, ""
     if kpi.is_ratio or kpi.is_rank:
-        cell.value = text(display_value(kpi.unit, obj.value, obj.value2))
-        style(cell, ("right",), border=BORDER, alignment=RIGHT)
-        return
-    cell.value = _number(obj.value)
+        return display_value(kpi.unit, obj.value, obj.value2), "text"
     if kpi.unit == "percent":
         whole = obj.value == obj.value.to_integral_value()
-        number_format = '0"%"' if whole else '0.0#"%"'
+        return _number(obj.value), '0"%"' if whole else '0.0#"%"'
+    return _number(obj.value), "#,##0"
+
+
+def _value_cell(cell, spec: tuple[object, str]) -> None:
+    value, how = spec
+    if not how:
+        style(cell, ("empty",), font=FONT, border=BORDER)
+    elif how == "text":
+        style(cell, ("right",), font=FONT, border=BORDER, alignment=RIGHT)
+        set_text(cell, value)
     else:
-        number_format = "#,##0"
-    style(cell, ("number", number_format), border=BORDER, number_format=number_format)
+        cell.value = value
+        style(cell, ("number", how), font=FONT, border=BORDER, number_format=how, alignment=RIGHT)
 
 
 def _number(value: Decimal | None) -> int | float | None:
@@ -244,62 +431,91 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(normal) if normal == normal.to_integral_value() else float(normal)
 
 
-def _layout(sheet: Worksheet, program: Program, years, last_column: int) -> None:
-    widths = {1: 26, 2: 30, 3: 8, 4: 60, 5: 14, 6: 12}
-    for column in range(1, last_column + 1):
-        width = widths.get(column, 11 if column <= FIXED_COLUMNS + len(program.years) else 13)
+def _layout(sheet: Worksheet, widths: list[float]) -> None:
+    for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.row_dimensions[HEADER_ROW].height = 45
     sheet.freeze_panes = f"E{HEADER_ROW + 1}"
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
+    _print_setup(sheet, paper=sheet.PAPERSIZE_A3, landscape=True)
+
+
+def _print_setup(sheet: Worksheet, *, paper: str, landscape: bool, one_page: bool = False):
+    """Fitted to the paper's width (and to one page when `one_page`), narrow margins,
+    the sheet's name and the page number in the footer."""
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
+    sheet.page_setup.paperSize = paper
     sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
+    sheet.page_setup.fitToHeight = 1 if one_page else 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.gridLines = False
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.page_margins.header = sheet.page_margins.footer = 0.25
+    sheet.oddFooter.left.text = "&A"
+    sheet.oddFooter.right.text = "&P / &N"
 
 
-def _summary_sheet(sheet: Worksheet, program: Program, rows, years) -> None:
+def _summary_sheet(sheet: Worksheet, program: Program, rows, years, words: Words) -> None:
     sheet.title = _("Summary")[:31]
-    headers = [
-        _("Year"),
-        _("Direction"),
-        _("KPIs"),
-        _("achieved"),
-        _("close to target"),
-        _("behind target"),
-        _("no target"),
-        _("no data"),
-        _("Achievement, %"),
-    ]
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(1, column, text(header))
-        style(cell, ("summary header",), font=HEADER_FONT, fill=HEADER_FILL, alignment=CENTRE)
-    row_number = 2
     statuses = [Status.ACHIEVED, Status.CLOSE, Status.BEHIND, Status.NO_TARGET, Status.NO_DATA]
+    columns = [(_("Year"), 7), (_("Direction"), 44), (_("KPIs"), 7)]
+    columns += [(words.statuses[status], 12) for status in statuses]
+    columns += [(_("Achievement, %"), 12)]
+    for column, (header, width) in enumerate(columns, start=1):
+        text_cell(
+            sheet,
+            1,
+            column,
+            header,
+            ("summary header",),
+            font=HEADER_FONT,
+            fill=HEADER_FILL,
+            alignment=CENTRE,
+            border=BORDER,
+        )
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.row_dimensions[1].height = _height(
+        max(_lines(header, width, bold=True) for header, width in columns)
+    )
+    row_number = 2
     names = {r.kpi.task.goal.direction.number: r.kpi.task.goal.direction.name for r in rows}
-    whole_program = text(_("Whole program"))
     for year in years:
         overall, by_direction = dashboards.summarise(rows, year)
-        lines = [(text(f"{n}. {names[n]}"), by_direction[n], False) for n in sorted(by_direction)]
-        lines.append((whole_program, overall, True))
+        lines = [(f"{n}. {names[n]}", by_direction[n], False) for n in sorted(by_direction)]
+        lines.append((_("Whole program"), overall, True))
         for label, summary, total in lines:
-            weight = {"font": BOLD} if total else {}
-            for column, value in enumerate([year, label, summary.total], start=1):
-                style(sheet.cell(row_number, column, value), ("summary", total), **weight)
-            for offset, status in enumerate(statuses, start=4):
-                cell = sheet.cell(row_number, offset, summary.counts[status])
-                style(cell, ("count", status, total), fill=fill_for(status), **weight)
-            achievement = sheet.cell(row_number, 9, _number(summary.achievement))
-            style(achievement, ("percent", total), number_format='0.0"%"', **weight)
+            _summary_row(sheet, row_number, year, label, summary, statuses, total=total)
+            sheet.row_dimensions[row_number].height = _height(
+                _lines(label, columns[1][1], bold=total)
+            )
             row_number += 1
-    for column, width in enumerate([8, 50, 8, 11, 14, 13, 11, 10, 14], start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = "A2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+    _print_setup(sheet, paper=sheet.PAPERSIZE_A4, landscape=True)
+
+
+def _summary_row(sheet, row: int, year: int, label: str, summary, statuses, *, total: bool):
+    """A direction's (or, in bold, the whole program's) status counts in a year."""
+    font = BOLD if total else FONT
+    common = {"font": font, "border": BORDER}
+    style(sheet.cell(row, 1, year), ("summary year", total), **common, alignment=TOP_CENTRE)
+    text_cell(sheet, row, 2, label, ("summary label", total), **common, alignment=WRAP)
+    style(sheet.cell(row, 3, summary.total), ("summary count", total), **common, alignment=RIGHT)
+    for column, status in enumerate(statuses, start=4):
+        style(
+            sheet.cell(row, column, summary.counts[status]),
+            ("count", status, total),
+            **common,
+            fill=fill_for(status),
+            alignment=RIGHT,
+        )
+    style(
+        sheet.cell(row, 9, _number(summary.achievement)),
+        ("percent", total),
+        **common,
+        number_format='0.0"%"',
+        alignment=RIGHT,
+    )
 
 
 def _about_sheet(sheet: Worksheet, program: Program, year, include_submitted, user) -> None:
@@ -323,8 +539,76 @@ def _about_sheet(sheet: Worksheet, program: Program, year, include_submitted, us
             ),
         ),
     ]
+    label_width, value_width = 26, 80
     for number, (label, value) in enumerate(lines, start=1):
-        style(sheet.cell(number, 1, text(label)), ("label",), font=BOLD)
-        sheet.cell(number, 2, text(value) if isinstance(value, str) else value)
-    sheet.column_dimensions["A"].width = 24
-    sheet.column_dimensions["B"].width = 90
+        text_cell(sheet, number, 1, label, ("label",), font=BOLD, alignment=WRAP)
+        if isinstance(value, str):
+            text_cell(sheet, number, 2, value, ("about",), font=FONT, alignment=WRAP)
+        else:
+            style(sheet.cell(number, 2, value), ("about number",), font=FONT, alignment=LEFT)
+        sheet.row_dimensions[number].height = _height(
+            max(_lines(label, label_width, bold=True), _lines(str(value), value_width))
+        )
+    sheet.column_dimensions["A"].width = label_width
+    sheet.column_dimensions["B"].width = value_width
+    _print_setup(sheet, paper=sheet.PAPERSIZE_A4, landscape=False, one_page=True)
+
+
+# How wide characters are in Calibri (and Carlito), in widths of a digit: groups of
+# letters measured from the fonts' advance widths, each group's width near its widest.
+_CHAR_WIDTHS = {
+    **dict.fromkeys(" .,;:'!|iIjlіІ", 0.5),
+    **dict.fromkeys('()-/"[]frtJгғт', 0.75),
+    **dict.fromkeys("csvxyzзкстуұүхчэ", 0.9),
+    **dict.fromkeys("mwжмфшщыю%", 1.45),
+    **dict.fromkeys("MWЖМФШЩЫЮ", 1.75),
+}
+_UPPER = 1.25
+_OTHER = 1.02  # other letters and the digits
+_BOLD = 1.05
+# Excel counts a column's width in whole pixels per digit (7 for Calibri 11 on a 96 dpi
+# screen) while a digit is 7.3 pixels wide, and a cell keeps a margin on each side.
+_ROOM_PER_WIDTH = 0.95
+_CELL_MARGINS = 0.4
+
+
+def text_width(value: str, *, bold: bool = False) -> float:
+    """The width `value` takes in Calibri 11, in digit widths."""
+    width = 0.0
+    for char in value:
+        known = _CHAR_WIDTHS.get(char)
+        width += known if known is not None else _UPPER if char.isupper() else _OTHER
+    return width * (_BOLD if bold else 1.0)
+
+
+@lru_cache(maxsize=8192)  # KPI names recur on every year's sheet
+def _lines(value: str, column_width: float, *, bold: bool = False) -> int:
+    """The lines `value` wraps to in a column `column_width` characters wide, breaking
+    between words as Excel and LibreOffice do (a word longer than the line is broken
+    wherever it has to be)."""
+    if not value:
+        return 1
+    room = column_width * _ROOM_PER_WIDTH - _CELL_MARGINS
+    space = text_width(" ", bold=bold)
+    lines = 0
+    for paragraph in value.split("\n"):
+        lines += 1
+        used = 0.0
+        for word in paragraph.split():
+            width = text_width(word, bold=bold)
+            if used and used + space + width <= room:
+                used += space + width
+                continue
+            if used:
+                lines += 1
+            spans = max(1, math.ceil(width / room))
+            lines += spans - 1
+            used = width - (spans - 1) * room
+    return lines
+
+
+def _height(lines: int, size: int = FONT_SIZE) -> float:
+    """Points for `lines` lines of text as Excel spaces them: 15 points a line of 11-point
+    Calibri. LibreOffice sets lines closer (about 11.5 points), so it prints with room to
+    spare; Excel would cut off whatever did not fit."""
+    return min(round(lines * size * 15 / 11, 1), MAX_ROW_HEIGHT)

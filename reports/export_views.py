@@ -6,11 +6,12 @@ from __future__ import annotations
 import io
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from directions.models import Program
 from directions.selectors import current_program
-from reports.exports import program_document, program_rows, write_csv
+from reports.exports import BOM, is_localized_csv, program_document, program_rows, write_csv
 
 
 def _program(request: HttpRequest) -> Program:
@@ -32,13 +33,18 @@ def program_json(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def program_csv(request: HttpRequest) -> HttpResponse:
-    """One row per KPI and year, with status and achievement."""
+    """One row per KPI and year, with status and achievement: for Excel in the reader's
+    language when it is Kazakh or Russian, the machine-readable form in English."""
     program = _program(request)
+    localized = is_localized_csv(translation.get_language())
+    include_submitted = request.GET.get("include") == "submitted"
     out = io.StringIO()
     write_csv(
-        program_rows(program, include_submitted=request.GET.get("include") == "submitted"), out
+        program_rows(program, include_submitted=include_submitted, localized=localized),
+        out,
+        localized=localized,
     )
     # A byte-order mark lets Excel open the Cyrillic text as UTF-8.
-    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(BOM + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{program.code}.csv"'
     return response

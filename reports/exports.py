@@ -1,17 +1,34 @@
-"""The program as a document: JSON for other systems, CSV for spreadsheets."""
+"""The program as a document: JSON for other systems, CSV for spreadsheets.
+
+The CSV comes in two forms. In English it is the machine-readable one other systems
+read: comma-separated, English codes (`at_least`, `behind`), numbers with a decimal
+point. In Kazakh and Russian it is for Excel set to those languages, which splits
+columns at semicolons (a comma is their decimal mark) and would otherwise open the
+file as one column: semicolons, headers and names of units, senses and statuses in
+the language, numbers with a decimal comma."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from directions.models import Program
-from kpis.models import Kpi
+from kpis.models import Kpi, Sense, Unit
+from kpis.status import Status
 from kpis.values import json_value, plain
 from kpis.workbooks import escape_formula
 from reports.dashboards import kpi_rows
 from reports.selectors import kpis_with_values
+
+LOCALIZED_CSV_LANGUAGES = ("kk", "ru")
+BOM = "\ufeff"  # lets Excel read the file as UTF-8
+NEGATIVE_DECIMAL_COMMA = re.compile(r"-\d+(,\d+)?")
 
 CSV_COLUMNS = [
     "program",
@@ -84,8 +101,47 @@ def _pair(row) -> tuple:
     return (row.value, row.value2) if row is not None else (None, None)
 
 
-def program_rows(program: Program, *, include_submitted: bool = False) -> Iterator[list[str]]:
-    """One row per KPI and year, with the status the rules give."""
+def localized_csv_headers() -> list[str]:
+    """CSV_COLUMNS in the active language, for the Kazakh and Russian CSV."""
+    return [
+        _("Program"),
+        _("Direction"),
+        _("Goal"),
+        _("Task"),
+        _("Code"),
+        _("KPI"),
+        _("Unit"),
+        _("Sense"),
+        _("Responsible unit"),
+        _("Year"),
+        _("Target"),
+        _("Target: postgraduate share, %"),
+        capfirst(_("as written in the program")),
+        _("Value"),
+        _("Value: postgraduate share, %"),
+        _("Status"),
+        _("Achievement, %"),
+    ]
+
+
+def is_localized_csv(language: str) -> bool:
+    return language in LOCALIZED_CSV_LANGUAGES
+
+
+def program_rows(
+    program: Program, *, include_submitted: bool = False, localized: bool = False
+) -> Iterator[list[str]]:
+    """One row per KPI and year, with the status the rules give; `localized` for the
+    Kazakh and Russian CSV (names of units, senses and statuses in the active language,
+    decimal commas), else English codes and decimal points."""
+    if localized:
+        units = {unit.value: str(unit.label) for unit in Unit}
+        senses = {sense.value: str(sense.label) for sense in Sense}
+        statuses = {status.value: str(status.label) for status in Status}
+        number = _decimal_comma
+    else:
+        units, senses, statuses = ({c.value: c.value for c in k} for k in (Unit, Sense, Status))
+        number = plain
     kpis = kpis_with_values(program, include_submitted=include_submitted)
     for row in kpi_rows(kpis, program.years):
         kpi, task = row.kpi, row.kpi.task
@@ -98,22 +154,36 @@ def program_rows(program: Program, *, include_submitted: bool = False) -> Iterat
                 task.number,
                 kpi.code,
                 kpi.name,
-                kpi.unit,
-                kpi.sense,
+                units[kpi.unit],
+                senses[kpi.sense],
                 kpi.owner.name if kpi.owner else "",
                 str(cell.year),
-                plain(target.value) if target else "",
-                plain(target.value2) if target else "",
+                number(target.value) if target else "",
+                number(target.value2) if target else "",
                 target.raw_text if target else "",
-                plain(actual.value) if actual else "",
-                plain(actual.value2) if actual else "",
-                assessment.status.value,
-                plain(assessment.achievement),
+                number(actual.value) if actual else "",
+                number(actual.value2) if actual else "",
+                statuses[assessment.status],
+                number(assessment.achievement),
             ]
 
 
-def write_csv(rows: Iterable[list[str]], out: io.TextIOBase) -> None:
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+def write_csv(rows: Iterable[list[str]], out: io.TextIOBase, *, localized: bool = False) -> None:
+    """The header and `rows` (from program_rows with the same `localized`): semicolons
+    and the active language's headers when `localized`, else commas and CSV_COLUMNS."""
+    writer = csv.writer(out, delimiter=";" if localized else ",")
+    writer.writerow(localized_csv_headers() if localized else CSV_COLUMNS)
     for row in rows:
-        writer.writerow([escape_formula(cell) for cell in row])
+        writer.writerow([_csv_cell(cell, localized) for cell in row])
+
+
+def _decimal_comma(value: Decimal | None) -> str:
+    return plain(value).replace(".", ",")
+
+
+def _csv_cell(value: str, localized: bool) -> str:
+    """The cell as written: never a formula. escape_formula knows "-4.5" for a number;
+    "-4,5" is one too in the Kazakh and Russian file."""
+    if localized and NEGATIVE_DECIMAL_COMMA.fullmatch(value):
+        return value
+    return escape_formula(value)

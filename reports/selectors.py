@@ -33,6 +33,7 @@ class YearValue(NamedTuple):
     value2: Decimal | None
     raw_text: str = ""
     state: str = ""
+    explanation: str = ""  # why a value misses its target; read only when asked for
 
 
 @dataclass
@@ -57,10 +58,12 @@ def program_values(
     unit: str | None = None,
     code: str | None = None,
     with_notes: bool = False,
+    with_explanations: bool = False,
 ) -> ProgramValues:
     """The program's KPIs (optionally of one direction, unit or code) with their task,
     direction and owner, and `yearly_targets` / `yearly_actuals`: year → YearValue of
-    the targets and the counted values. Five queries whatever the number of KPIs."""
+    the targets and the counted values (with the explanation of a miss when
+    `with_explanations`). Five queries whatever the number of KPIs."""
     where = Q(program=program)
     if direction is not None:
         where &= Q(task__goal__direction__number=direction)
@@ -89,15 +92,20 @@ def program_values(
     for kpi_id, year, value, value2, raw in _fetch(target_rows):
         targets[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), raw)
     actuals: dict[int, dict[int, YearValue]] = defaultdict(dict)
+    # The dashboards never show explanations: their text is read only for the reports.
+    fields = ["kpi_id", "year", "value", "value2", "state"]
     actual_rows = (
         Actual.objects.filter(
             of_kpis, state__in=counted_states(include_submitted=include_submitted)
         )
         .order_by()
-        .values_list("kpi_id", "year", "value", "value2", "state")
+        .values_list(*fields, *(["explanation"] if with_explanations else []))
     )
-    for kpi_id, year, value, value2, state in _fetch(actual_rows):
-        actuals[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), state=state)
+    for kpi_id, year, value, value2, state, *rest in _fetch(actual_rows):
+        explanation = rest[0] if rest else ""
+        actuals[kpi_id][year] = YearValue(
+            year, _decimal(value), _decimal(value2), state=state, explanation=explanation
+        )
     for kpi in kpis:
         kpi.task = tasks_by_id[kpi.task_id]
         kpi.owner = units.get(kpi.owner_id)

@@ -1,14 +1,19 @@
 """The Ministry report, read back with openpyxl."""
 
 import io
+import math
 from decimal import Decimal as D
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from kpis.models import Actual, ActualState, Kpi
+from kpis.status import Status
 from kpis.values import parse_target_text
 from reports.excel import STATUS_FILLS, build_ministry_report, workbook_bytes
 from reports.models import FrozenReport
@@ -96,10 +101,10 @@ def test_values_achievement_and_status_fills(report):
     rows = kpi_rows(sheet)
     value, achievement, status = 14, 15, 16  # N, O, P
     expectations = {
-        "1.1.1": (3300, "achieved"),
-        "1.1.3": (62, "close to target"),
-        "1.2.1": (2, "behind target"),
-        "2.1.1": (None, "no data"),  # submitted, not approved: not counted
+        "1.1.1": (3300, "✓ achieved"),
+        "1.1.3": (62, "≈ close to target"),
+        "1.2.1": (2, "✗ behind target"),
+        "2.1.1": (None, "? no data"),  # submitted, not approved: not counted
     }
     for code, (expected, label) in expectations.items():
         row = rows[code]
@@ -126,17 +131,91 @@ def test_summary_and_about_sheets(report):
     assert about["Report year"] == 2024
 
 
-def test_every_year_mode_has_a_status_per_year(program):
+def test_explanation_of_a_miss_and_responsible_unit(program):
+    approve(program, "1.2.1", 2024, 2)
+    Actual.objects.filter(kpi__code="1.2.1", year=2024).update(
+        explanation="-Two lecturers left in spring."
+    )
+    approve(program, "1.2.1", 2023, 1)
+    Actual.objects.filter(kpi__code="1.2.1", year=2023).update(explanation="The 2023 reason")
+    book = read(workbook_bytes(build_ministry_report(program, year=2024, language="en")))
+    sheet = book["Program"]
+    rows = kpi_rows(sheet)
+    assert sheet.cell(3, 17).value == "Why the target was missed"
+    assert sheet.cell(3, 18).value == "Responsible unit"
+    # The year's own explanation, as the department wrote it (not run as a formula).
+    assert sheet.cell(rows["1.2.1"], 17).value == "-Two lecturers left in spring."
+    assert sheet.cell(rows["1.2.1"], 17).data_type == "s"
+    assert sheet.cell(rows["1.1.3"], 17).value is None
+    owner = Kpi.objects.get(program=program, code="1.2.1").owner
+    assert sheet.cell(rows["1.2.1"], 18).value == owner.name_en
+
+
+def test_explanations_cost_no_query_per_kpi(program):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            build_ministry_report(program, year=None, language="en")
+        return len(captured)
+
+    before = queries()
+    for code in ("1.1.3", "1.2.1", "2.2.2", "3.1.1"):
+        approve(program, code, 2025, 1)
+    Actual.objects.filter(year=2025).update(explanation="why")
+    assert queries() == before
+    # The KPIs, tasks, units, targets and values: reports.selectors.program_values.
+    assert before == 5
+
+
+def test_every_year_mode_has_a_sheet_per_year(program):
     approve(program, "1.1.3", 2023, 60)
     book = read(workbook_bytes(build_ministry_report(program, year=None, language="en")))
-    sheet = book["Program"]
-    headers = [sheet.cell(3, c).value for c in range(1, sheet.max_column + 1)]
-    assert headers.count("Status 2023") == 1 and headers.count("Status 2029") == 1
-    assert len(headers) == 6 + 7 + 7 * 3
+    years = [f"Program {year}" for year in YEARS]
+    assert book.sheetnames == [*years, "Summary", "About"]
+    for year, name in zip(YEARS, years, strict=True):
+        sheet = book[name]
+        headers = [sheet.cell(3, c).value for c in range(1, sheet.max_column + 1)]
+        assert headers[13:16] == [f"Value {year}", f"Achievement, % ({year})", f"Status {year}"]
+        assert len(headers) == 6 + 7 + 3 + 2
+        assert sheet.print_title_rows == "$3:$3" and sheet.page_setup.paperSize == 8  # A3
+    rows = kpi_rows(book["Program 2023"])
+    assert book["Program 2023"].cell(rows["1.1.3"], 14).value == 60
+    assert book["Program 2024"].cell(rows["1.1.3"], 14).value is None
+
+
+def test_wrapped_text_gets_rows_tall_enough(report):
+    """LibreOffice prints a row as high as the file says. A crude lower bound: a text
+    needs at least (its length × 0.85) ÷ (column width) lines, 15 points each."""
+    sheet = report["Program"]
+    for code, row in kpi_rows(sheet).items():
+        name = sheet.cell(row, 4).value
+        width = sheet.column_dimensions["D"].width
+        assert sheet.row_dimensions[row].height >= 15 * math.ceil(len(name) * 0.85 / width), code
+        assert sheet.cell(row, 4).alignment.wrap_text
+    assert sheet.row_dimensions[3].height >= 30  # "Achievement, % (2024)" takes two lines
+
+
+def test_status_column_fits_every_languages_longest_status(program):
+    names = []
+    for language in ("kk", "ru", "en"):
+        with translation.override(language):
+            names += [str(label) for label in Status.labels]
+    book = read(workbook_bytes(build_ministry_report(program, year=2024, language="kk")))
+    width = book.worksheets[0].column_dimensions["P"].width
+    assert width >= max(len(name) for name in names) + 2  # the symbol and a space
+
+
+def test_every_cell_names_its_font(report):
+    """A font without a name is printed in whatever LibreOffice picks (it was a serif)."""
+    for sheet in report.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is not None:
+                    assert cell.font.name == "Calibri", (sheet.title, cell.coordinate)
 
 
 def test_user_text_never_becomes_a_formula(program):
     approve(program, "1.1.3", 2024, 62, comment='=HYPERLINK("http://x")')
+    Actual.objects.filter(kpi__code="1.1.3", year=2024).update(explanation="@SUM(A1)")
     kpi = Kpi.objects.get(program=program, code="1.1.3")
     kpi.name_en = "=cmd|' /C calc'!A0"
     kpi.save()
@@ -145,7 +224,11 @@ def test_user_text_never_becomes_a_formula(program):
     for row in sheet.iter_rows():
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
-    assert any(c.value == "'=cmd|' /C calc'!A0" for row in sheet.iter_rows() for c in row)
+    row = kpi_rows(sheet)["1.1.3"]
+    # Text as written, typed as text with Excel's quote prefix.
+    assert sheet.cell(row, 4).value == "=cmd|' /C calc'!A0"
+    assert sheet.cell(row, 17).value == "@SUM(A1)"
+    assert sheet.cell(row, 4).quotePrefix and sheet.cell(row, 17).quotePrefix
 
 
 def test_download_from_the_dashboards(rector, program):

@@ -134,14 +134,94 @@ def test_json_endpoint_gives_the_commands_document_in_the_readers_language(recto
 
 
 def test_csv_endpoint_opens_in_excel_with_the_same_rows(rector):
-    response = rector.get("/reports/program.csv")
+    response = rector.get("/reports/program.csv")  # in Kazakh, the default
 
     assert response["Content-Disposition"] == 'attachment; filename="METU-2023-2029.csv"'
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff")
-    assert list(csv.reader(io.StringIO(text[1:]))) == list(
-        csv.reader(io.StringIO(export("--format", "csv")))
-    )
+    assert text == export("--format", "csv", "--lang", "kk")
+    assert len(next(csv.reader(io.StringIO(text[1:]), delimiter=";"))) == len(CSV_COLUMNS)
+
+    rector.cookies["django_language"] = "en"
+    english = rector.get("/reports/program.csv").content.decode("utf-8")
+    assert english == "\ufeff" + export("--format", "csv", "--lang", "en")
+    assert next(csv.reader(io.StringIO(english[1:]))) == CSV_COLUMNS
+
+
+def excel_rows(text: str) -> list[dict[str, str]]:
+    """The Kazakh or Russian CSV as Excel in that language reads it: UTF-8 after the
+    byte-order mark, columns split at semicolons."""
+    assert text.startswith("\ufeff"), "no byte-order mark: Excel would not read UTF-8"
+    return list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def test_csv_in_russian_is_for_russian_excel(program):
+    kpi = Kpi.objects.get(program=program, code="5.1.3")  # at most, per cent
+    Actual.objects.create(kpi=kpi, year=2023, value=7, state=ActualState.APPROVED)
+    rows = excel_rows(export("--format", "csv", "--lang", "ru"))
+
+    assert len(rows) == 80 * 7
+    header = list(rows[0])
+    assert len(header) == len(CSV_COLUMNS)
+    assert header[:2] == ["Программа", "Направление"] and header[4] == "Код"
+    assert header[9:11] == ["Год", "Целевое значение"] and header[15:] == [
+        "Статус",
+        "Выполнение, %",
+    ]
+    row = next(r for r in rows if r["Код"] == "5.1.3" and r["Год"] == "2023")
+    assert row["Ед. изм."] == "процент (%)" and row["Направленность"] == "не более"
+    assert (row["Целевое значение"], row["Фактическое значение"]) == ("6", "7")
+    assert (row["Статус"], row["Выполнение, %"]) == ("отстает от цели", "85,7")
+    assert row["KPI"] == kpi.name_ru
+    ratio = next(r for r in rows if r["Код"] == "1.1.2" and r["Год"] == "2025")
+    assert ratio["Целевое значение"] == "98,5"  # a decimal comma
+    assert list(ratio.values())[11:13] == ["1,5", "98,5/1,5"]
+    empty = next(r for r in rows if r["Код"] == "2.1.3" and r["Год"] == "2023")
+    assert empty["Статус"] == "нет цели"
+
+
+def test_csv_in_kazakh_is_for_kazakh_excel(program):
+    rows = excel_rows(export("--format", "csv", "--lang", "kk"))
+    assert len(rows) == 80 * 7
+    codes = set(CSV_COLUMNS) | {"achieved", "close", "behind", "no_target", "no_data"}
+    codes |= {"percent", "persons", "count", "ratio", "rank", "at_least", "at_most"}
+    assert not codes & set(rows[0]), "English codes in the Kazakh header"
+    ratio = next(r for r in rows if r["Код"] == "1.1.2" and r["Жыл"] == "2025")
+    assert list(ratio.values())[10:13] == ["98,5", "1,5", "98,5/1,5"]
+    for row in rows:
+        assert not codes & set(row.values()), row
+        assert all("." not in value for value in list(row.values())[10:12] if value)
+
+
+def test_csv_without_a_language_or_in_english_stays_machine_readable(program):
+    default = export("--format", "csv")
+    english = export("--format", "csv", "--lang", "en")
+    for text in (default, english):
+        assert not text.startswith("\ufeff")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert list(rows[0]) == CSV_COLUMNS
+        ratio = next(r for r in rows if r["code"] == "1.1.2" and r["year"] == "2025")
+        assert (ratio["unit"], ratio["sense"], ratio["target"]) == ("ratio", "at_least", "98.5")
+        assert {r["status"] for r in rows} <= {
+            "achieved",
+            "close",
+            "behind",
+            "no_target",
+            "no_data",
+        }
+    # Without --lang the names stay in Kazakh, as before.
+    first = next(csv.DictReader(io.StringIO(default)))
+    assert first["name"] == Kpi.objects.get(code=first["code"]).name_kk
+
+
+def test_localized_csv_never_holds_a_formula(program):
+    kpi = Kpi.objects.get(program=program, code="1.1.3")
+    kpi.name_ru = '=HYPERLINK("http://x")'
+    kpi.save()
+    rows = excel_rows(export("--format", "csv", "--lang", "ru"))
+    row = next(r for r in rows if r["Код"] == "1.1.3")
+    assert row["KPI"] == '\'=HYPERLINK("http://x")'
 
 
 def test_unknown_program_is_not_found(rector):
