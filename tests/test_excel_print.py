@@ -38,6 +38,7 @@ from openpyxl.utils import get_column_letter
 from directions.models import Program
 from kpis.models import Actual, ActualState, Kpi
 from reports.excel import FONT_SIZE, build_ministry_report, workbook_bytes
+from tests.stamps import stamps
 
 pytestmark = [
     pytest.mark.skipif(
@@ -202,7 +203,12 @@ def _long_explanation(program: Program) -> None:
         Actual.objects.update_or_create(
             kpi=Kpi.objects.get(program=program, code=code),
             year=2024,
-            defaults={"value": 1, "state": ActualState.APPROVED, "explanation": text},
+            defaults={
+                "value": 1,
+                "state": ActualState.APPROVED,
+                "explanation": text,
+                **stamps(ActualState.APPROVED),
+            },
         )
 
 

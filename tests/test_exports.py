@@ -158,7 +158,9 @@ def excel_rows(text: str) -> list[dict[str, str]]:
 
 def test_csv_in_russian_is_for_russian_excel(program):
     kpi = Kpi.objects.get(program=program, code="5.1.3")  # at most, per cent
-    Actual.objects.create(kpi=kpi, year=2023, value=7, state=ActualState.APPROVED)
+    Actual.objects.create(
+        kpi=kpi, year=2023, value=7, state=ActualState.APPROVED, **stamps("approved")
+    )
     rows = excel_rows(export("--format", "csv", "--lang", "ru"))
 
     assert len(rows) == 80 * 7
