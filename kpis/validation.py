@@ -13,6 +13,9 @@ from kpis.values import ValueFormatError, parse_number
 
 HUNDRED = Decimal(100)
 MAX_DECIMALS = 4
+# Values and targets are stored as DecimalField(max_digits=14, decimal_places=4): at
+# most ten digits before the decimal point, after rounding to four after it.
+LIMIT = Decimal(10) ** 10 - Decimal("0.00005")
 
 
 def read_number(text: str) -> Decimal | None:
@@ -27,6 +30,7 @@ def read_number(text: str) -> Decimal | None:
             code="not_a_number",
             params={"text": text},
         ) from None
+    _storable(value)
     if -value.as_tuple().exponent > MAX_DECIMALS:
         raise ValidationError(
             _("Use at most %(n)s digits after the decimal comma.") % {"n": MAX_DECIMALS},
@@ -41,6 +45,9 @@ def check_value(unit: str, value: Decimal | None, value2: Decimal | None = None)
         if value2 is not None:
             raise ValidationError(_("Enter the higher-education share too."), code="ratio_half")
         return
+    _storable(value)
+    if value2 is not None:
+        _storable(value2)
     if unit == "percent":
         _share(value)
     elif unit in ("persons", "count"):
@@ -68,3 +75,15 @@ def check_value(unit: str, value: Decimal | None, value2: Decimal | None = None)
 def _share(value: Decimal) -> None:
     if value < 0 or value > HUNDRED:
         raise ValidationError(_("A share in per cent lies between 0 and 100."), code="share_range")
+
+
+def _storable(value: Decimal) -> None:
+    """A number the database column holds: finite (a spreadsheet cell may hold 1E309,
+    which reads as infinity) and under ten thousand million."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    if number.is_nan():
+        raise ValidationError(
+            _("“%(text)s” is not a number.") % {"text": value}, code="not_a_number"
+        )
+    if number.is_infinite() or abs(number) >= LIMIT:
+        raise ValidationError(_("The number is too large."), code="too_large")
