@@ -56,10 +56,11 @@ def id_list_param(texts: Iterable[object]) -> list[int] | None:
 
 
 def next_param(request: HttpRequest, default: str) -> str:
-    """The page to go back to ("next" in POST, else in GET) when it is on this site;
-    otherwise `default` (a URL or a URL name, as redirect() takes)."""
+    """The page to go back to ("next" in POST, else in GET) when it is a path on this
+    site; otherwise `default` (a URL or a URL name, as redirect() takes). A relative
+    "next" is refused too: redirect() would read "review" as the name of a view."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     safe = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return target if target and safe else default
+    return target if safe and target.startswith("/") else default
