@@ -452,6 +452,13 @@ def test_approve_selected_goes_back_only_to_this_site(evil, values):
     assert response["Location"] == reverse("review")
 
 
+@pytest.mark.parametrize("text", [SUPERSCRIPT_TWO, "review", "entry", "no-such-page"])
+def test_a_next_that_is_not_a_path_goes_back_to_the_default(text, values):
+    # redirect() would read a bare word as the name of a view.
+    response = sign_in("planner").post("/review/approve-selected/", {"next": text})
+    assert response["Location"] == reverse("review")
+
+
 def test_upload_goes_back_only_to_this_site(program):
     response = sign_in("head").post("/entry/upload/", {"next": EVIL})
     assert response["Location"] == reverse("entry")
@@ -517,3 +524,31 @@ def test_the_error_page_does_not_claim_that_nothing_was_lost(method, program, se
     assert "Nothing was lost" not in page and "Ничего не потеряно" not in page
     assert "may not have been completed" in page
     assert "Traceback" not in page and "a bug" not in page
+
+
+# --- Long reasons --------------------------------------------------------------------
+
+
+LONG_REASON = "The survey covers only two faculties; add the other three. " * 30
+
+
+def test_a_long_return_reason_is_kept_whole(values):
+    submitted = values["submitted"]
+    sign_in("planner").post(
+        f"/review/{submitted.pk}/return/",
+        {"reason": LONG_REASON[:2000], "version": submitted.version},
+    )
+    submitted.refresh_from_db()
+    assert submitted.state == ActualState.RETURNED
+    assert submitted.return_reason == LONG_REASON[:2000].strip()
+    assert LONG_REASON[:2000].strip() in submitted.history.first().history_change_reason
+
+
+def test_a_long_target_change_reason_is_kept_whole(values):
+    target = values["target"]
+    sign_in("planner").post(
+        f"/targets/{target.pk}/change/", {"value": "4700", "reason": LONG_REASON[:2000]}
+    )
+    target.refresh_from_db()
+    assert target.value == 4700
+    assert LONG_REASON[:2000].strip() in target.history.first().history_change_reason
