@@ -497,13 +497,6 @@ def test_a_missing_page_reads_neither_session_nor_user(head, django_assert_num_q
     assert 'class="empty card"' in response.content.decode()
 
 
-def test_a_refusal_reads_the_user_only_to_refuse(head, django_assert_max_num_queries):
-    # The session and the user (to learn the role), nothing more for the page itself.
-    with django_assert_max_num_queries(4):
-        response = head.get("/review/")
-    assert response.status_code == 403
-
-
 @login_not_required
 def boom(request):
     raise RuntimeError("a bug")
