@@ -160,10 +160,8 @@ def review(request: HttpRequest) -> HttpResponse:
 
 
 REVIEW_ACTIONS = ("approve", "return", "reopen")
-STALE_FORM = _lazy(
-    "Nothing was changed: the page did not say which version of the value you saw. "
-    "Reload the page and try again."
-)
+# The version of the value the page showed (or the ticked values) is missing or garbled.
+STALE_FORM = _lazy("Nothing was changed: the form was incomplete. Reload the page and try again.")
 
 
 @require_POST
@@ -224,13 +222,14 @@ def _ids(actual: Actual) -> dict:
 def approve_selected(request: HttpRequest) -> HttpResponse:
     _require_planner(request.user)
     back = next_param(request, reverse("review"))
-    ids = id_list_param(request.POST.getlist("selected"))
-    if not ids:
+    ticked = request.POST.getlist("selected")
+    if not ticked:
         messages.warning(request, _("Select the values to approve first."))
         return redirect(back)
+    ids = id_list_param(ticked) or []
     actuals = list(Actual.objects.filter(pk__in=ids))
     versions = {a.pk: int_param(request.POST.get(f"version-{a.pk}")) for a in actuals}
-    if len(actuals) != len(ids) or None in versions.values():
+    if not ids or len(actuals) != len(ids) or None in versions.values():
         messages.error(request, STALE_FORM)
         return redirect(back)
     try:
