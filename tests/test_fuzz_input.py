@@ -155,7 +155,7 @@ def rolled_back(check):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@settings(max_examples=20)
+@settings(max_examples=30)
 @given(
     page=st.sampled_from([url for url, _allowed in GET_PAGES]),
     params=st.dictionaries(st.sampled_from(PARAMETERS), hostile_text, min_size=1, max_size=3),
