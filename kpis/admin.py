@@ -27,7 +27,7 @@ from kpis.forms import AssignUnitForm, NumberField
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
 from kpis.reasons import Reason, recorded
 from kpis.resources import ActualResource, TargetResource
-from kpis.validation import check_value
+from kpis.validation import check_storable, check_value
 from kpis.values import display_value, plain
 
 
@@ -227,7 +227,7 @@ class TargetForm(forms.ModelForm):
         if kpi is None or self.has_error("value") or self.has_error("value2"):
             return data
         try:
-            services.check_storable(data.get("value"), data.get("value2"))
+            check_storable(data.get("value"), data.get("value2"))
             check_value(kpi.unit, data.get("value"), data.get("value2"))
         except ValidationError as exc:
             self.add_error("value", exc)

@@ -13,8 +13,9 @@ def user_role(request: HttpRequest) -> dict:
     Kept a minute per user: it only decides which links are shown, every page checks
     the permission itself, and reading permissions costs two queries per page. The key
     holds the language: the role's label is shown translated."""
-    user = request.user
-    if not user.is_authenticated:
+    # A request refused before the authentication middleware ran has no user.
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"is_planner": False, "is_department_head": False, "can_enter": False}
     key = f"role:{user.pk}:{user.password[-12:]}:{get_language()}"
     role = cache.get(key)

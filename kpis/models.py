@@ -3,6 +3,7 @@ workflow values go through (draft → submitted → approved, or returned)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directions.models import Program, Task
+from metu_strategy.converters import KPI_CODE_PATTERN
 
 VALUE_FIELD = {"max_digits": 14, "decimal_places": 4, "null": True, "blank": True}
 
@@ -131,6 +133,13 @@ class Kpi(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.program_id = self.task.goal.direction.program_id
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # The KPI's page is /kpi/<code>/, whose converter admits digits and dots only.
+        if not re.fullmatch(KPI_CODE_PATTERN, self.code or ""):
+            raise ValidationError(
+                {"code": _("A KPI code is numbers separated by dots, e.g. 1.3.2.")}
+            )
 
     @property
     def is_ratio(self) -> bool:

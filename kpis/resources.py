@@ -27,7 +27,7 @@ from directions.selectors import current_program
 from kpis import roles, services
 from kpis.models import Actual, ActualState, Kpi, ReportingYear, Target
 from kpis.reasons import Reason
-from kpis.validation import check_value, read_number
+from kpis.validation import check_storable, check_value, read_number
 from kpis.values import plain
 from kpis.workbooks import escape_formula
 
@@ -566,7 +566,7 @@ def _number(row: ImportRow, column: str) -> Decimal | None:
             number = Decimal(repr(cell))
         else:
             number = read_number(str(cell))
-        services.check_storable(number)
+        check_storable(number)
     except ValidationError as exc:
         row.fail(column, exc)
         return None

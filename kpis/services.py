@@ -408,31 +408,7 @@ def _save(actual: Actual, user, reason: str) -> None:
     actual.save()
 
 
-# --- Added for the administration: targets created there, and numbers it may store ---
-
-STORED_DIGITS = Actual._meta.get_field("value").max_digits
-STORED_DECIMALS = Actual._meta.get_field("value").decimal_places
-
-
-def check_storable(*numbers: Decimal | None) -> None:
-    """Raise ValidationError for a number the database's numeric(14,4) cannot hold, so it
-    is refused with a message rather than by the database."""
-    for number in numbers:
-        if number is None:
-            continue
-        if not number.is_finite():
-            raise ValidationError(_("This is not a number."), code="not_a_number")
-        if -number.as_tuple().exponent > STORED_DECIMALS:
-            raise ValidationError(
-                _("Use at most %(n)s digits after the decimal comma.") % {"n": STORED_DECIMALS},
-                code="too_precise",
-            )
-        if abs(number) >= Decimal(10) ** (STORED_DIGITS - STORED_DECIMALS):
-            raise ValidationError(
-                _("This number is too large: at most %(n)s digits before the decimal comma.")
-                % {"n": STORED_DIGITS - STORED_DECIMALS},
-                code="too_large",
-            )
+# --- Targets created in the administration ---
 
 
 @transaction.atomic
@@ -456,7 +432,6 @@ def set_target(
             _("The year must lie within the program, %(start)s–%(end)s.")
             % {"start": program.start_year, "end": program.end_year}
         )
-    check_storable(value, value2)
     existing = Target.objects.select_for_update().filter(kpi=kpi, year=year).first()
     if existing is not None:
         return change_target(

@@ -21,6 +21,7 @@ from directions.selectors import current_program
 from kpis import selectors, services
 from kpis.spreadsheets import MAX_UPLOAD, SpreadsheetError, build_template, read_upload
 from kpis.workbooks import workbook_bytes
+from metu_strategy.params import next_param, year_param
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "imports"
@@ -43,10 +44,10 @@ def template_download(request: HttpRequest) -> HttpResponse:
     _check_role(request.user)
     program = _program()
     unit = selectors.units_for(request.user, program).filter(code=request.GET.get("unit")).first()
-    year = request.GET.get("year", "")
-    if unit is None or not year.isdigit() or not program.covers(int(year)):
+    year = year_param(request.GET.get("year"), program)
+    if unit is None or year is None:
         raise Http404(_("No such unit or year."))
-    workbook = build_template(user=request.user, program=program, unit=unit, year=int(year))
+    workbook = build_template(user=request.user, program=program, unit=unit, year=year)
     response = HttpResponse(workbook_bytes(workbook), content_type=XLSX)
     filename = f"{program.code}-{unit.code}-{year}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -73,7 +74,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     """Keep the uploaded file aside and show what importing it would do."""
     _check_role(request.user)
     program = _program()
-    back = request.POST.get("next") or reverse("entry")
+    back = next_param(request, reverse("entry"))
     uploaded = request.FILES.get("file")
     if uploaded is None:
         messages.error(request, _("Choose the filled template to upload."))

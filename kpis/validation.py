@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 from kpis.values import ValueFormatError, parse_number
 
 HUNDRED = Decimal(100)
-MAX_DECIMALS = 4
+# Values and targets are stored as DecimalField(max_digits=14, decimal_places=4): at
+# most ten digits before the decimal point, after rounding to four after it.
+STORED_DIGITS, MAX_DECIMALS = 14, 4
+LIMIT = Decimal(10) ** (STORED_DIGITS - MAX_DECIMALS) - Decimal("0.00005")
 
 
 def read_number(text: str) -> Decimal | None:
@@ -27,11 +30,7 @@ def read_number(text: str) -> Decimal | None:
             code="not_a_number",
             params={"text": text},
         ) from None
-    if -value.as_tuple().exponent > MAX_DECIMALS:
-        raise ValidationError(
-            _("Use at most %(n)s digits after the decimal comma.") % {"n": MAX_DECIMALS},
-            code="too_precise",
-        )
+    check_storable(value)
     return value
 
 
@@ -41,6 +40,7 @@ def check_value(unit: str, value: Decimal | None, value2: Decimal | None = None)
         if value2 is not None:
             raise ValidationError(_("Enter the higher-education share too."), code="ratio_half")
         return
+    check_storable(value, value2)
     if unit == "percent":
         _share(value)
     elif unit in ("persons", "count"):
@@ -68,3 +68,30 @@ def check_value(unit: str, value: Decimal | None, value2: Decimal | None = None)
 def _share(value: Decimal) -> None:
     if value < 0 or value > HUNDRED:
         raise ValidationError(_("A share in per cent lies between 0 and 100."), code="share_range")
+
+
+def check_storable(*numbers: Decimal | None) -> None:
+    """Raise ValidationError for a number the database column cannot hold, so it is
+    refused with a message rather than by the database: not finite (a spreadsheet cell
+    may hold 1E309, which reads as infinity), too precise, or too large."""
+    for number in numbers:
+        if number is not None:
+            _storable(number if isinstance(number, Decimal) else Decimal(str(number)))
+
+
+def _storable(number: Decimal) -> None:
+    if number.is_nan():
+        raise ValidationError(
+            _("“%(text)s” is not a number.") % {"text": number}, code="not_a_number"
+        )
+    if number.is_infinite() or abs(number) >= LIMIT:
+        raise ValidationError(
+            _("This number is too large: at most %(n)s digits before the decimal comma.")
+            % {"n": STORED_DIGITS - MAX_DECIMALS},
+            code="too_large",
+        )
+    if -number.as_tuple().exponent > MAX_DECIMALS:
+        raise ValidationError(
+            _("Use at most %(n)s digits after the decimal comma.") % {"n": MAX_DECIMALS},
+            code="too_precise",
+        )

@@ -12,15 +12,17 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from directions.models import Program
 from directions.selectors import current_program
-from kpis import roles, selectors, services
+from kpis import kept_input, roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
 from kpis.values import plain
+from metu_strategy.params import id_list_param, int_param, next_param, year_param
 
 security_log = logging.getLogger("metu.security")
 
@@ -33,11 +35,8 @@ def _program_or_404() -> Program:
 
 
 def _year(request: HttpRequest, program: Program, default: int | None) -> int:
-    try:
-        year = int(request.GET.get("year") or default or program.start_year)
-    except ValueError:
-        year = default or program.start_year
-    return year if program.covers(year) else (default or program.start_year)
+    fallback = default if default is not None and program.covers(default) else program.start_year
+    return year_param(request.GET.get("year"), program, default=fallback)
 
 
 def _require_planner(user) -> None:
@@ -201,16 +200,22 @@ def _entry_counts(rows) -> dict:
     return counts
 
 
+# The review page's tabs; drafts belong to their unit until submitted.
+REVIEW_STATES = (ActualState.SUBMITTED, ActualState.APPROVED, ActualState.RETURNED)
+
+
 def review(request: HttpRequest) -> HttpResponse:
     """The planning office's queue of submitted values (and the approved and returned ones)."""
     _require_planner(request.user)
     program = _program_or_404()
-    state = request.GET.get("state") or ActualState.SUBMITTED
-    if state not in ActualState.values:
+    state = request.GET.get("state")
+    if state not in REVIEW_STATES:
         state = ActualState.SUBMITTED
-    year = int(request.GET["year"]) if request.GET.get("year", "").isdigit() else None
+    year = year_param(request.GET.get("year"), program)
     unit = OrgUnit.objects.filter(code=request.GET.get("unit")).first()
     actuals = selectors.review_rows(program, state=state, year=year, unit=unit)
+    for actual in actuals:
+        actual.kept_reason = kept_input.take(request, f"reason-{actual.pk}").get("reason", "")
     ctx = {
         "program": program,
         "actuals": actuals,
@@ -223,16 +228,30 @@ def review(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/review.html", ctx)
 
 
+REVIEW_ACTIONS = ("approve", "return", "reopen")
+# The version of the value the page showed (or the ticked values) is missing or garbled.
+STALE_FORM = _lazy("Nothing was changed: the form was incomplete. Reload the page and try again.")
+
+
 @require_POST
 def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     _require_planner(request.user)
     actual = get_object_or_404(Actual, pk=pk)
+    if action not in REVIEW_ACTIONS:
+        raise Http404
+    back = next_param(request, reverse("review"))
     form = ReasonForm(request.POST)
-    version = int(request.POST["version"]) if request.POST.get("version", "").isdigit() else None
+    # The version shown is required: without it an approval would skip the check that
+    # nobody changed the value since the reviewer read it.
+    version = int_param(request.POST.get("version"))
+    done = False
     try:
-        if action == "approve":
+        if version is None:
+            messages.error(request, STALE_FORM)
+        elif action == "approve":
             services.approve(user=request.user, actual=actual, seen_version=version)
             messages.success(request, _("%(code)s %(year)s approved and locked.") % _ids(actual))
+            done = True
         elif not form.is_valid():
             messages.error(
                 request, _("Give a reason: the department and the history will show it.")
@@ -245,7 +264,8 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 seen_version=version,
             )
             messages.success(request, _("%(code)s %(year)s returned for revision.") % _ids(actual))
-        elif action == "reopen":
+            done = True
+        else:
             services.reopen(
                 user=request.user,
                 actual=actual,
@@ -255,11 +275,12 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(
                 request, _("%(code)s %(year)s reopened for the department.") % _ids(actual)
             )
-        else:
-            raise Http404
+            done = True
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
-    return redirect(request.POST.get("next") or "review")
+    if not done and action != "approve":
+        kept_input.keep(request, f"reason-{actual.pk}", ("reason",))
+    return redirect(back)
 
 
 def _ids(actual: Actual) -> dict:
@@ -269,24 +290,26 @@ def _ids(actual: Actual) -> dict:
 @require_POST
 def approve_selected(request: HttpRequest) -> HttpResponse:
     _require_planner(request.user)
-    ids = [int(i) for i in request.POST.getlist("selected") if i.isdigit()]
-    if not ids:
+    back = next_param(request, reverse("review"))
+    ticked = request.POST.getlist("selected")
+    if not ticked:
         messages.warning(request, _("Select the values to approve first."))
-        return redirect(request.POST.get("next") or "review")
+        return redirect(back)
+    ids = id_list_param(ticked) or []
+    actuals = list(Actual.objects.filter(pk__in=ids))
+    versions = {a.pk: int_param(request.POST.get(f"version-{a.pk}")) for a in actuals}
+    if not ids or len(actuals) != len(ids) or None in versions.values():
+        messages.error(request, STALE_FORM)
+        return redirect(back)
     try:
         with transaction.atomic():
-            for actual in Actual.objects.filter(pk__in=ids):
-                version = request.POST.get(f"version-{actual.pk}")
-                services.approve(
-                    user=request.user,
-                    actual=actual,
-                    seen_version=int(version) if version and version.isdigit() else None,
-                )
+            for actual in actuals:
+                services.approve(user=request.user, actual=actual, seen_version=versions[actual.pk])
     except services.WorkflowError as exc:
         messages.error(request, _("Nothing was approved: %(error)s") % {"error": exc})
     else:
         messages.success(request, _("%(n)s values approved and locked.") % {"n": len(ids)})
-    return redirect(request.POST.get("next") or "review")
+    return redirect(back)
 
 
 def progress(request: HttpRequest) -> HttpResponse:
@@ -356,7 +379,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("“%(name)s” removed.") % {"name": evidence.original_name})
-    return redirect(request.POST.get("next") or "entry")
+    return redirect(next_param(request, reverse("entry")))
 
 
 @require_POST
@@ -377,8 +400,10 @@ def target_change(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             messages.success(request, _("Target %(year)s changed.") % {"year": target.year})
+            return redirect("kpi_detail", code=target.kpi.code)
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    kept_input.keep(request, f"target-{target.pk}", tuple(TargetChangeForm.base_fields))
     return redirect("kpi_detail", code=target.kpi.code)
 
 

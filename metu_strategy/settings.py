@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "metu_strategy.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "metu_strategy.middleware.RefuseNulMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -294,3 +295,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# The history keeps a person's reason for a change whole (a return or target change
+# reason may be 2,000 characters); django-simple-history's default column holds 100.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

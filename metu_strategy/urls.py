@@ -12,6 +12,8 @@ admin.site.index_title = _("Program data")
 
 handler400 = "metu_strategy.views.bad_request"
 handler403 = "metu_strategy.views.permission_denied"
+handler404 = "metu_strategy.views.page_not_found"
+handler500 = "metu_strategy.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -1,30 +1,51 @@
-"""Project-wide views: health check and error pages that never show a stack trace."""
+"""Project-wide views: health check and error pages that never show a stack trace.
+
+The error pages are rendered without the request's context processors: they may answer
+a request that never reached the session and the user (a bad Host header is refused
+before either is read) or that failed because the database is gone, so they read
+neither."""
 
 import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 
 security_log = logging.getLogger("metu.security")
+log = logging.getLogger(__name__)
 
 
 @login_not_required
 def healthz(request: HttpRequest) -> HttpResponse:
+    """200 "ok" when every database answers a trivial query; 503 otherwise, so a load
+    balancer takes the server out of service instead of sending users to failing pages."""
+    for alias in connections:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as exc:
+            log.error("Health check: database %r does not answer: %s", alias, exc)
+            return HttpResponse("database unavailable", content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")
 
 
+def _error_page(template: str, status: int, context: dict | None = None) -> HttpResponse:
+    return HttpResponse(render_to_string(template, context or {}), status=status)
+
+
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    user = getattr(request, "user", None)
     security_log.warning(
         "Refused %s %s for user %r from %s",
         request.method,
         request.path,
-        getattr(request.user, "username", None) or "anonymous",
+        getattr(user, "username", None) or "anonymous",
         request.META.get("REMOTE_ADDR"),
     )
-    return render(request, "403.html", status=403)
+    return _error_page("403.html", 403)
 
 
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
@@ -37,7 +58,15 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
         exception,
     )
     ctx = {"too_big": too_big, "limit_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}
-    return render(request, "400.html", ctx, status=413 if too_big else 400)
+    return _error_page("400.html", 413 if too_big else 400, ctx)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return _error_page("404.html", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _error_page("500.html", 500)
 
 
 @login_not_required

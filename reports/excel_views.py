@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from directions.selectors import current_program
 from kpis import roles
 from kpis.services import latest_open_year
+from metu_strategy.params import year_param
 from reports.excel import build_ministry_report, report_filename, workbook_bytes
 from reports.models import FrozenReport
 from reports.selectors import latest_year_with_values
@@ -32,13 +33,12 @@ def ministry_report(request: HttpRequest) -> HttpResponse:
         raise Http404
     include_submitted = request.GET.get("include") == "submitted"
     raw_year = request.GET.get("year", "")
+    year = year_param(raw_year, program)
     if raw_year == "all":
         year = None
-    elif raw_year.isdigit() and program.covers(int(raw_year)):
-        year = int(raw_year)
-    elif not raw_year:
+    elif year is None and not raw_year:
         year = latest_year_with_values(program, include_submitted=include_submitted)
-    else:
+    elif year is None:
         raise Http404(_("No such year in the program."))
     workbook = build_ministry_report(
         program, year=year, include_submitted=include_submitted, user=request.user
@@ -68,14 +68,14 @@ def freeze(request: HttpRequest) -> HttpResponse:
     if not roles.is_planner(request.user):
         raise PermissionDenied
     program = current_program()
-    raw_year = request.POST.get("year", "")
-    if program is None or not raw_year.isdigit() or not program.covers(int(raw_year)):
+    year = year_param(request.POST.get("year"), program) if program is not None else None
+    if year is None:
         messages.error(request, _("Choose a year of the program."))
         return redirect("frozen_reports")
     report = freeze_report(
         user=request.user,
         program=program,
-        year=int(raw_year),
+        year=year,
         include_submitted=request.POST.get("include") == "submitted",
         note=request.POST.get("note", ""),
     )

@@ -74,7 +74,8 @@ class _Texts:
         self.language = get_language()
         self.task = escape(gettext("Task"))
         self.labels = {status: escape(str(status.label)) for status in Status}
-        self.kpi_url = reverse("kpi_detail", args=["CODE"])
+        # The KPI page's address around its code, reversed once for every row.
+        self.kpi_url = reverse("kpi_detail", args=["0"]).rpartition("0")
         self.units: dict[str, str] = {}
 
     def unit(self, kpi) -> str:
@@ -112,9 +113,11 @@ def _kpi_row(row: KpiRow, text: _Texts) -> str:
             f'<span class="a">{actual}</span>'
             f'<span class="sym" aria-label="{label}">{STATUS_SYMBOLS[status]}</span></td>'
         )
-    url = text.kpi_url.replace("CODE", kpi.code)
+    code = escape(kpi.code)
+    before, _zero, after = text.kpi_url
+    url = f"{before}{code}{after}"
     return (
-        f'<tr><th scope="row" class="sticky-col kpi-cell"><span class="code">{kpi.code}</span> '
+        f'<tr><th scope="row" class="sticky-col kpi-cell"><span class="code">{code}</span> '
         f'<a href="{url}" title="{escape(full_name)}">{escape(name)}</a>'
         f'<small class="muted">{details}</small></th>{"".join(cells)}</tr>'
     )

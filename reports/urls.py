@@ -1,11 +1,12 @@
 from django.urls import path
 
+from metu_strategy import converters  # noqa: F401 - registers the path converters
 from reports import export_views, views
 
 urlpatterns = [
     path("matrix/", views.matrix, name="matrix"),
-    path("direction/<int:number>/", views.direction_page, name="direction"),
-    path("kpi/<str:code>/", views.kpi_detail, name="kpi_detail"),
+    path("direction/<id:number>/", views.direction_page, name="direction"),
+    path("kpi/<kpi_code:code>/", views.kpi_detail, name="kpi_detail"),
     path("reports/program.json", export_views.program_json, name="program_json"),
     path("reports/program.csv", export_views.program_csv, name="program_csv"),
 ]

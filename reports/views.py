@@ -9,11 +9,14 @@ from django.utils.translation import gettext as _
 
 from directions.models import Direction, Program
 from directions.selectors import current_program
-from kpis import roles
+from kpis import kept_input, roles
 from kpis.status import Status
+from metu_strategy.params import int_param, year_param
 from reports import charts, dashboards, selectors
 from reports.cache import cached_body, cached_page, per_version
 from reports.matrix import matrix_body
+
+MAX_DIRECTION = 32767  # Direction.number is a small integer
 
 
 def _program(request: HttpRequest) -> Program:
@@ -26,10 +29,8 @@ def _program(request: HttpRequest) -> Program:
 def _options(request: HttpRequest, program: Program, *, need_year: bool = True) -> dict:
     """The year and the approved-only switch every dashboard reads from the URL."""
     include_submitted = request.GET.get("include") == "submitted"
-    year = request.GET.get("year", "")
-    if year.isdigit() and program.covers(int(year)):
-        year = int(year)
-    elif need_year:
+    year = year_param(request.GET.get("year"), program)
+    if year is None and need_year:
         year = per_version(
             request,
             "year",
@@ -37,8 +38,6 @@ def _options(request: HttpRequest, program: Program, *, need_year: bool = True) 
             program.pk,
             include_submitted,
         )
-    else:
-        year = None
     return {"year": year, "include_submitted": include_submitted, "years": program.years}
 
 
@@ -90,7 +89,14 @@ def matrix(request: HttpRequest) -> HttpResponse:
     """All KPIs × all years, filtered by direction, unit and status in a year."""
     program = _program(request)
     options = _options(request, program)
-    filters = {name: request.GET.get(name, "") for name in ("direction", "unit", "status")}
+    direction = int_param(request.GET.get("direction"), maximum=MAX_DIRECTION)
+    status = request.GET.get("status", "")
+    # Filters as the page offers them; anything else is no filter (and one cache key).
+    filters = {
+        "direction": "" if direction is None else str(direction),
+        "unit": request.GET.get("unit", ""),
+        "status": status if status in Status.values else "",
+    }
     body = cached_body(
         request,
         "matrix",
@@ -107,7 +113,7 @@ def _matrix_context(
     values = selectors.program_values(
         program,
         include_submitted=options["include_submitted"],
-        direction=int(direction) if direction.isdigit() else None,
+        direction=int_param(direction, maximum=MAX_DIRECTION),
         unit=unit,
     )
     rows = dashboards.kpi_rows(values.kpis, program.years)
@@ -190,6 +196,10 @@ def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_edit_targets": roles.is_planner(request.user),
         **selectors.kpi_page(kpi, request.user, program),
     }
+    for row in ctx["year_rows"]:
+        # A target change that was refused comes back with what was typed in it.
+        target = row["target"]
+        row["kept"] = kept_input.take(request, f"target-{target.pk}") if target else {}
     return render(request, "reports/kpi_detail.html", ctx)
 
 

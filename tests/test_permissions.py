@@ -114,11 +114,16 @@ def test_evidence_of_a_draft(role, world):
 
 def _actions(world):
     submitted, approved = world["submitted"], world["approved"]
+    for actual in (submitted, approved):
+        actual.refresh_from_db()  # the version the review page would show now
     return [
-        (f"/review/{submitted.pk}/approve/", {}),
-        (f"/review/{submitted.pk}/return/", {"reason": "no"}),
-        (f"/review/{approved.pk}/reopen/", {"reason": "no"}),
-        ("/review/approve-selected/", {"selected": [submitted.pk]}),
+        (f"/review/{submitted.pk}/approve/", {"version": submitted.version}),
+        (f"/review/{submitted.pk}/return/", {"reason": "no", "version": submitted.version}),
+        (f"/review/{approved.pk}/reopen/", {"reason": "no", "version": approved.version}),
+        (
+            "/review/approve-selected/",
+            {"selected": [submitted.pk], f"version-{submitted.pk}": submitted.version},
+        ),
         ("/years/2025/close/", {}),
         ("/reports/frozen/freeze/", {"year": "2025"}),
         (f"/targets/{world['target'].pk}/change/", {"value": "1", "reason": "x"}),

@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-migration = importlib.import_module("kpis.migrations.0008_reason_codes")
+migration = importlib.import_module("kpis.migrations.0009_reason_codes")
 
 
 @pytest.mark.parametrize(

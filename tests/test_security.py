@@ -130,7 +130,7 @@ def test_a_request_over_the_upload_limit_saves_nothing(program, settings):
     assert not Actual.objects.filter(kpi__code="1.2.1", year=2025).exists()
 
 
-def test_health_endpoint_needs_no_login():
+def test_health_endpoint_needs_no_login(db):
     response = Client().get("/healthz")
     assert (response.status_code, response.content) == (200, b"ok")
 

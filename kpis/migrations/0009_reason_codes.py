@@ -76,7 +76,7 @@ def target_reasons_to_codes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("kpis", "0007_workflow_timestamps")]
+    dependencies = [("kpis", "0008_history_reasons_whole")]
 
     operations = [
         migrations.RunPython(to_codes, migrations.RunPython.noop),
