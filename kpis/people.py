@@ -128,7 +128,7 @@ def people(*, actor: User) -> list[Person]:
     queries whatever the number of people."""
     _require_planner(actor)
     rows = [
-        Person(user, role_of(user), _by_name(user.headed_units.all()))
+        Person(user, role_of(user), sorted_units(user.headed_units.all()))
         for user in with_roles(User.objects.all())
     ]
     return sorted(rows, key=lambda p: _name_key(p.user))
@@ -175,7 +175,7 @@ def units_with_heads(*, actor: User) -> list[UnitHeads]:
     rows = [
         UnitHeads(unit, sorted(unit.heads.all(), key=_name_key), unit.kpi_count) for unit in units
     ]
-    return sorted(rows, key=lambda row: str(row.unit).casefold())
+    return sorted(rows, key=lambda row: sort_key(str(row.unit)))
 
 
 def unit_heads(*, actor: User, unit: OrgUnit) -> UnitHeads:
@@ -192,11 +192,6 @@ def department_heads(*, actor: User, include: list[User] = ()) -> list[User]:
         (u for u in users if role_of(u) == roles.DEPARTMENT_HEAD or u.pk in chosen),
         key=_name_key,
     )
-
-
-def units_by_name() -> list[OrgUnit]:
-    """Every unit, sorted by its name in the reader's language."""
-    return _by_name(OrgUnit.objects.all())
 
 
 @dataclass
@@ -347,7 +342,7 @@ def create_person(*, actor: User, username: str, data: PersonData, password: str
     person.full_clean()
     person.save()
     _give_role(person, data.role)
-    units = _by_name(data.units) if data.role == roles.DEPARTMENT_HEAD else []
+    units = sorted_units(data.units) if data.role == roles.DEPARTMENT_HEAD else []
     person.headed_units.set(units)
     _log(
         actor,
@@ -395,7 +390,7 @@ def update_person(*, actor: User, person: User, data: PersonData) -> Saved:
         changed.append("role")
     before = set(person.headed_units.all())
     after = set(data.units) if data.role == roles.DEPARTMENT_HEAD else set()
-    added, removed = _by_name(after - before), _by_name(before - after)
+    added, removed = sorted_units(after - before), sorted_units(before - after)
     if added or removed:
         person.headed_units.set(after)
         changed.append("units")
@@ -542,12 +537,25 @@ def _require_planner(user: User) -> None:
         raise PermissionDenied(_("Only the planning office may do this."))
 
 
+# The Kazakh alphabet; without its own letters (ә ғ қ ң ө ұ ү һ і) it is the Russian one.
+_ALPHABET = {letter: n for n, letter in enumerate("аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя")}
+
+
+def sort_key(text: str) -> tuple[int, ...]:
+    """Text in dictionary order: Kazakh letters where the Kazakh alphabet puts them
+    (Қ after К, not after Я as their code points would), Latin letters before Cyrillic."""
+    return tuple(
+        1000 + _ALPHABET[char] if char in _ALPHABET else ord(char) for char in text.casefold()
+    )
+
+
 def _name_key(user: User) -> tuple:
-    return (user.last_name.casefold(), user.first_name.casefold(), user.username.casefold())
+    return (sort_key(user.last_name), sort_key(user.first_name), sort_key(user.username))
 
 
-def _by_name(units) -> list[OrgUnit]:
-    return sorted(units, key=lambda unit: str(unit).casefold())
+def sorted_units(units) -> list[OrgUnit]:
+    """Units by their name in the reader's language."""
+    return sorted(units, key=lambda unit: sort_key(str(unit)))
 
 
 def _give_role(person: User, role: str) -> None:

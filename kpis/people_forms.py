@@ -40,7 +40,8 @@ class PersonForm(forms.Form):
         self.person = person
         super().__init__(*args, **kwargs)
         # By name in the reader's language, sorted by it.
-        self.fields["units"].choices = [(unit.pk, str(unit)) for unit in people.units_by_name()]
+        units = people.sorted_units(OrgUnit.objects.all())
+        self.fields["units"].choices = [(unit.pk, str(unit)) for unit in units]
         if person is not None and person.is_superuser:
             self.fields["role"].disabled = True
             self.fields["role"].help_text = _("A superuser's role cannot be changed here.")

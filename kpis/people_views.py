@@ -68,8 +68,8 @@ def person_new(request: HttpRequest) -> HttpResponse:
                 request,
                 _(
                     "%(name)s can now sign in as %(username)s with the password you typed. "
-                    "Ask them to change it at once: their name at the top of any page, "
-                    "then “Change password”."
+                    "Ask them to change it at once with “Change password” at the top of "
+                    "any page."
                 )
                 % {"name": people.full_name(person), "username": person.username},
             )
@@ -119,8 +119,8 @@ def _person_page(
 ) -> HttpResponse:
     ctx = {
         "person": person,
-        "role_label": people.role_label(role),
-        "units": sorted(person.headed_units.all(), key=lambda unit: str(unit).casefold()),
+        "person_role": people.role_label(role),
+        "units": people.sorted_units(person.headed_units.all()),
         "is_self": person.pk == request.user.pk,
         "form": form,
         "password_form": password_form,

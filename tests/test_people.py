@@ -651,3 +651,30 @@ def test_the_services_refuse_anyone_but_the_planning_office(program, call):
         with pytest.raises(PermissionDenied):
             call(user(username))
     assert _snapshot() == before
+
+
+def test_people_and_units_are_in_dictionary_order_in_kazakh(planner):
+    client = client_for("planner")
+    client.post("/people/new/", new_person(units=[]))  # Қасымова: Қ comes after К, before Л
+    client.cookies["django_language"] = "kk"
+    page = client.get("/people/").content.decode()
+    surnames = re.findall(
+        r'<tr id="person-\d+"[^>]*>\s*<th scope="row"><a[^>]*>\S+ (\S+)</a>', page
+    )
+    assert surnames == ["Жұмабаев", "Қасымова", "Нұрланов", "Оспанова", "Серікова"]
+    page = client.get(f"/people/{user('asel').pk}/").content.decode()
+    offered = re.findall(r'<label class="check"[^>]*>.*?</label>', page, re.S)
+    assert [re.sub(r"<[^>]+>", "", label).split()[0] for label in offered] == [
+        "Академиялық",
+        "Ғылым",
+        "Қаржы-экономикалық",
+        "Тәрбие",
+        "Халықаралық",
+        "Цифрландыру",
+    ]
+
+
+def test_the_top_bar_keeps_the_signed_in_planners_own_role_on_a_persons_page(planner):
+    page = client_for("planner").get(f"/people/{user('head').pk}/").content.decode()
+    who = re.search(r'<span class="who".*?</span>', page, re.S).group(0)
+    assert "Айгүл Серікова" in who and "Planning office" in who
