@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from kpis import roles
+from kpis.context_processors import forget_role
 from kpis.models import OrgUnit
 
 ROLES = (roles.PLANNING_OFFICE, roles.DEPARTMENT_HEAD, roles.RECTORS_OFFICE)
@@ -563,6 +564,8 @@ def _give_role(person: User, role: str) -> None:
     groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
     person.groups.remove(*[group for name, group in groups.items() if name != role])
     person.groups.add(groups[role])
+    # The navigation shows their new role's links at their next page, not a minute later.
+    transaction.on_commit(lambda: forget_role(person))
     given = role_of(with_roles(User.objects.filter(pk=person.pk)).get())
     if given != role:
         # Another group or a permission of their own still makes them something else.

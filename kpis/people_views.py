@@ -80,15 +80,7 @@ def person_new(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_planner(request)
     person = get_object_or_404(people.with_roles(User.objects.all()), pk=pk)
-    role = people.role_of(person)
-    initial = {
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "email": person.email,
-        "role": role,
-        "units": [unit.pk for unit in person.headed_units.all()],
-    }
-    form = PersonForm(request.POST or None, actor=request.user, person=person, initial=initial)
+    form = _person_form(request, person, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             saved = people.update_person(actor=request.user, person=person, data=form.person_data())
@@ -97,7 +89,18 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             _say_saved(request, saved)
             return redirect("person", pk=person.pk)
-    return _person_page(request, person, role, form, PasswordForm())
+    return _person_page(request, person, form, PasswordForm())
+
+
+def _person_form(request: HttpRequest, person: User, data=None) -> PersonForm:
+    initial = {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email": person.email,
+        "role": people.role_of(person),
+        "units": [unit.pk for unit in person.headed_units.all()],
+    }
+    return PersonForm(data, actor=request.user, person=person, initial=initial)
 
 
 def _say_saved(request: HttpRequest, saved: people.Saved) -> None:
@@ -115,11 +118,11 @@ def _say_saved(request: HttpRequest, saved: people.Saved) -> None:
 
 
 def _person_page(
-    request: HttpRequest, person: User, role: str | None, form: Form, password_form: Form
+    request: HttpRequest, person: User, form: Form, password_form: Form
 ) -> HttpResponse:
     ctx = {
         "person": person,
-        "person_role": people.role_label(role),
+        "person_role": people.role_label(people.role_of(person)),
         "units": people.sorted_units(person.headed_units.all()),
         "is_self": person.pk == request.user.pk,
         "form": form,
@@ -176,19 +179,7 @@ def person_password(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"name": people.full_name(person)},
             )
             return redirect("person", pk=person.pk)
-    role = people.role_of(person)
-    form = PersonForm(
-        actor=request.user,
-        person=person,
-        initial={
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "email": person.email,
-            "role": role,
-            "units": [unit.pk for unit in person.headed_units.all()],
-        },
-    )
-    return _person_page(request, person, role, form, password_form)
+    return _person_page(request, person, _person_form(request, person), password_form)
 
 
 def unit_heads(request: HttpRequest, pk: int) -> HttpResponse:

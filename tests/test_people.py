@@ -678,3 +678,17 @@ def test_the_top_bar_keeps_the_signed_in_planners_own_role_on_a_persons_page(pla
     page = client_for("planner").get(f"/people/{user('head').pk}/").content.decode()
     who = re.search(r'<span class="who".*?</span>', page, re.S).group(0)
     assert "Айгүл Серікова" in who and "Planning office" in who
+
+
+def test_a_person_given_the_planning_office_role_sees_its_links_at_their_next_page(
+    planner, django_capture_on_commit_callbacks
+):
+    head = sign_in("head", "head-demo")
+    assert 'href="/people/"' not in head.get("/").content.decode()  # the role is remembered
+    client = client_for("planner")
+    fields = edit_fields(client, user("head")) | {"role": roles.PLANNING_OFFICE}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/people/{user('head').pk}/", fields)
+    assert user("head").is_staff
+    assert 'href="/people/"' in head.get("/").content.decode()
+    assert head.get("/people/").status_code == 200
