@@ -20,13 +20,18 @@ def _role_choices() -> list[tuple[str, str]]:
     return [(role, roles.ROLE_LABELS[role]) for role in people.ROLES]
 
 
+def _role_or_none() -> list[tuple[str, str]]:
+    # Nothing is chosen for the planner: a forgotten choice must not make a planner.
+    return [("", _("Choose a role")), *_role_choices()]
+
+
 class PersonForm(forms.Form):
     """A person's names, e-mail, role and units (editing an existing person)."""
 
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     email = forms.EmailField(label=_("E-mail"), max_length=254)
-    role = forms.ChoiceField(label=_("Role"), choices=_role_choices)
+    role = forms.ChoiceField(label=_("Role"), choices=_role_or_none)
     units = forms.ModelMultipleChoiceField(
         queryset=OrgUnit.objects.all(),
         required=False,

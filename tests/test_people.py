@@ -692,3 +692,16 @@ def test_a_person_given_the_planning_office_role_sees_its_links_at_their_next_pa
     assert user("head").is_staff
     assert 'href="/people/"' in head.get("/").content.decode()
     assert head.get("/people/").status_code == 200
+
+
+def test_no_role_is_chosen_for_the_planner(planner):
+    page = client_for("planner").get("/people/new/").content.decode()
+    assert re.search(r'<option value="" selected>Choose a role</option>', page)
+    response = client_for("planner").post("/people/new/", new_person(role="", units=[]))
+    assert response.context["form"].errors["role"] == ["This field is required."]
+    assert not User.objects.filter(username="asel").exists()
+    # A person without any role is shown as such, not as the first role of the list.
+    nobody = User.objects.create_user("nobody", "n@metu.edu.kz", first_name="N", last_name="B")
+    page = client_for("planner").get(f"/people/{nobody.pk}/").content.decode()
+    assert re.search(r'<option value="" selected>Choose a role</option>', page)
+    assert "nobody · No role" in page
