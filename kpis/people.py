@@ -469,6 +469,18 @@ def set_password(*, actor: User, person: User, password: str) -> None:
     )
 
 
+def record_own_password_change(*, person: User) -> None:
+    """Record that a person changed their own password, so the planning office sees
+    that a first password it handed over was replaced."""
+    _log(
+        person,
+        person,
+        CHANGE,
+        [{"changed": {"fields": [_FIELD_NAMES["password"]]}}],
+        {"password": "own"},
+    )
+
+
 @transaction.atomic
 def set_unit_heads(*, actor: User, unit: OrgUnit, heads: list[User]) -> tuple[list, list]:
     """Choose who heads `unit`: department heads only, and only active ones newly.
@@ -636,6 +648,8 @@ def _describe(entry: LogEntry, detail: dict, unit_names: dict[int, str]) -> list
         lines.append(_("Reactivated"))
     elif detail.get("active") is False:
         lines.append(_("Deactivated; their open sessions were ended"))
-    if detail.get("password"):
+    if detail.get("password") == "own":
+        lines.append(_("Password changed by the person"))
+    elif detail.get("password"):
         lines.append(_("Password set by the planning office"))
     return lines

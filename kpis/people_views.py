@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import User
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -213,3 +214,9 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     template_name = "registration/change_password.html"
     success_url = reverse_lazy("home")
     success_message = gettext_lazy("Your password is changed.")
+
+    def form_valid(self, form) -> HttpResponse:
+        with transaction.atomic():
+            response = super().form_valid(form)
+            people.record_own_password_change(person=form.user)
+        return response

@@ -562,6 +562,10 @@ def test_everyone_signed_in_changes_their_own_password(program, username):
     assert "Your password is changed." in messages_of(response)
     assert user(username).check_password(STRONG)
     assert client.get("/").status_code == 200  # still signed in
+    # The planning office sees that the password it handed over was replaced.
+    changes = people.recent_changes(actor=user("planner"), person=user(username))
+    assert changes[0].lines == ["Password changed by the person"]
+    assert changes[0].who == user(username)
 
 
 def test_the_password_page_asks_to_sign_in_first(program):
