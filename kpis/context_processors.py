@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import get_language
@@ -17,7 +18,7 @@ def user_role(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"is_planner": False, "is_department_head": False, "can_enter": False}
-    key = f"role:{user.pk}:{user.password[-12:]}:{get_language()}"
+    key = _key(user, get_language())
     role = cache.get(key)
     if role is None:
         role = {
@@ -28,3 +29,12 @@ def user_role(request: HttpRequest) -> dict:
         }
         cache.set(key, role, ROLE_SECONDS)
     return role
+
+
+def _key(user, language: str) -> str:
+    return f"role:{user.pk}:{user.password[-12:]}:{language}"
+
+
+def forget_role(user) -> None:
+    """Drop what the navigation remembers about `user`, when their role changes."""
+    cache.delete_many([_key(user, language) for language, _name in settings.LANGUAGES])
