@@ -25,6 +25,7 @@ from directions.models import Direction
 from kpis import services
 from kpis.forms import AssignUnitForm, NumberField
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
+from kpis.people import full_name
 from kpis.reasons import Reason, recorded
 from kpis.resources import ActualResource, TargetResource
 from kpis.validation import check_storable, check_value
@@ -335,16 +336,28 @@ def _workflow_links(actual: Actual) -> list[tuple[str, str]]:
 
 @admin.register(OrgUnit)
 class OrgUnitAdmin(TranslationAdmin):
-    list_display = ["name", "code", "kpi_count"]
+    """Units' names and codes. Their heads are chosen on the People pages, among
+    department heads, by full name, and recorded there (kpis/people.py)."""
+
+    list_display = ["name", "code", "kpi_count", "head_names"]
     search_fields = ["name", "code"]
-    filter_horizontal = ["heads"]
+    exclude = ["heads"]
+    readonly_fields = ["head_names"]
 
     @admin.display(description=_("KPIs"))
     def kpi_count(self, obj: OrgUnit) -> int:
         return obj.kpis.count()
 
+    @admin.display(description=_("heads"))
+    def head_names(self, obj: OrgUnit) -> str:
+        names = ", ".join(full_name(head) for head in obj.heads.all()) or "—"
+        if obj.pk is None:
+            return names
+        link = reverse("unit_heads", args=[obj.pk])
+        return format_html('{} · <a href="{}">{}</a>', names, link, _("Choose heads"))
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("kpis")
+        return super().get_queryset(request).prefetch_related("kpis", "heads")
 
 
 class ReportingYearForm(forms.ModelForm):

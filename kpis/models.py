@@ -19,6 +19,18 @@ from metu_strategy.converters import KPI_CODE_PATTERN
 VALUE_FIELD = {"max_digits": 14, "decimal_places": 4, "null": True, "blank": True}
 
 
+def _person(verbose_name) -> models.ForeignKey:
+    """Who did something; kept as nobody when the account is deleted."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
 class Unit(models.TextChoices):
     PERCENT = "percent", _("per cent (%)")
     PERSONS = "persons", _("persons")
@@ -83,7 +95,9 @@ class KpiQuerySet(models.QuerySet):
 class Kpi(models.Model):
     """A key performance indicator of a task, with a target for every program year."""
 
-    program = models.ForeignKey(Program, models.CASCADE, related_name="kpis", editable=False)
+    program = models.ForeignKey(
+        Program, models.CASCADE, related_name="kpis", editable=False, verbose_name=_("program")
+    )
     task = models.ForeignKey(Task, models.CASCADE, related_name="kpis", verbose_name=_("task"))
     position = models.PositiveSmallIntegerField(_("position"))
     code = models.CharField(
@@ -153,7 +167,7 @@ class Kpi(models.Model):
 class Target(models.Model):
     """The planned value of a KPI for one year; null value means no target that year."""
 
-    kpi = models.ForeignKey(Kpi, models.CASCADE, related_name="targets")
+    kpi = models.ForeignKey(Kpi, models.CASCADE, related_name="targets", verbose_name=_("KPI"))
     year = models.PositiveSmallIntegerField(_("year"))
     value = models.DecimalField(_("target"), **VALUE_FIELD)
     value2 = models.DecimalField(
@@ -205,13 +219,20 @@ class Target(models.Model):
 class ReportingYear(models.Model):
     """Whether departments may enter values for a year of a program."""
 
-    program = models.ForeignKey(Program, models.CASCADE, related_name="reporting_years")
+    program = models.ForeignKey(
+        Program, models.CASCADE, related_name="reporting_years", verbose_name=_("program")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     is_open = models.BooleanField(_("open for entry"), default=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
-    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -262,7 +283,7 @@ class ActualQuerySet(models.QuerySet):
 class Actual(models.Model):
     """The university-wide value a KPI reached in a year, and where it is in the workflow."""
 
-    kpi = models.ForeignKey(Kpi, models.CASCADE, related_name="actuals")
+    kpi = models.ForeignKey(Kpi, models.CASCADE, related_name="actuals", verbose_name=_("KPI"))
     year = models.PositiveSmallIntegerField(_("year"))
     value = models.DecimalField(_("actual value"), **VALUE_FIELD)
     value2 = models.DecimalField(
@@ -276,19 +297,13 @@ class Actual(models.Model):
         _("explanation"), blank=True, help_text=_("Why the target was missed.")
     )
     return_reason = models.TextField(_("reason for return"), blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    entered_by = _person(_("entered by"))
+    submitted_by = _person(_("submitted by"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_by = _person(_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     is_demo = models.BooleanField(_("demo data"), default=False)
     history = HistoricalRecords()
 
@@ -353,14 +368,14 @@ def evidence_path(instance: Evidence, filename: str) -> str:
 class Evidence(models.Model):
     """A file that backs an actual value: a report, an order, a certificate."""
 
-    actual = models.ForeignKey(Actual, models.CASCADE, related_name="evidence")
+    actual = models.ForeignKey(
+        Actual, models.CASCADE, related_name="evidence", verbose_name=_("actual value")
+    )
     file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    uploaded_by = _person(_("uploaded by"))
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
     history = HistoricalRecords()
 

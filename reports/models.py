@@ -21,7 +21,9 @@ class FrozenReport(models.Model):
     """The report sent to the Ministry for a year: the file, byte for byte, and the
     values it was built from, whatever is edited afterwards."""
 
-    program = models.ForeignKey(Program, models.PROTECT, related_name="frozen_reports")
+    program = models.ForeignKey(
+        Program, models.PROTECT, related_name="frozen_reports", verbose_name=_("program")
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     include_submitted = models.BooleanField(_("submitted values included"), default=False)
     language = models.CharField(_("language"), max_length=5)

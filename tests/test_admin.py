@@ -344,3 +344,18 @@ def test_a_year_outside_the_program_cannot_be_added(planner_en, program):
     )
     assert "within the program, 2023–2029" in response.content.decode()
     assert not ReportingYear.objects.filter(program=program, year=2035).exists()
+
+
+def test_a_units_heads_are_chosen_on_the_people_pages_not_in_the_admin(planner_en, program):
+    from kpis.models import OrgUnit
+
+    unit = OrgUnit.objects.get(code="academic")
+    heads = set(unit.heads.values_list("username", flat=True))
+    url = reverse("admin:kpis_orgunit_change", args=[unit.pk])
+    page = planner_en.get(url).content.decode()
+    assert 'name="heads"' not in page
+    assert reverse("unit_heads", args=[unit.pk]) in page
+    assert "Ерлан Жұмабаев" in page  # shown by full name, not username
+    rector = User.objects.get(username="rector")
+    planner_en.post(url, {"name_kk": unit.name_kk, "code": unit.code, "heads": [rector.pk]})
+    assert set(unit.heads.values_list("username", flat=True)) == heads

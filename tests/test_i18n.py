@@ -262,3 +262,17 @@ def test_excel_report_in_kazakh_and_russian(program):
     assert kk.sheetnames[0] == "Бағдарлама" and ru.sheetnames[0] == "Программа"
     assert ru["Программа"].cell(3, 1).value == "Цель"
     assert kk["Бағдарлама"].cell(3, 1).value == "Мақсат"
+
+
+def test_kazakh_admin_words_are_spelled_right(program):
+    from kpis.models import OrgUnit
+
+    client = client_in("planner", "kk")
+    unit = OrgUnit.objects.first()
+    page = client.get(f"/admin/kpis/orgunit/{unit.pk}/change/").content.decode()
+    assert "өзгету" not in page and "өзгерту" in page
+    import json
+
+    catalog = client.get("/admin/jsi18n/").content.decode()
+    available = json.dumps("Қолжетімді %s")[1:-1]  # the catalog escapes non-ASCII
+    assert available in catalog and json.dumps("%s бар")[1:-1] not in catalog
