@@ -22,7 +22,7 @@ from kpis import kept_input, roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
 from kpis.values import plain
-from metu_strategy.params import id_list_param, int_param, next_param, year_param
+from metu_strategy.params import client_address, id_list_param, int_param, next_param, year_param
 
 security_log = logging.getLogger("metu.security")
 
@@ -353,7 +353,7 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
             "Refused evidence %s to user %r from %s",
             pk,
             request.user.username,
-            request.META.get("REMOTE_ADDR"),
+            client_address(request),
         )
         raise Http404  # do not even confirm that the file exists
     try:

@@ -64,3 +64,11 @@ def next_param(request: HttpRequest, default: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if safe and target.startswith("/") else default
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's own address, as login throttling counts it (behind the proxy, the
+    last X-Forwarded-For entry: see settings.BEHIND_PROXY), for the security log."""
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request)

@@ -14,6 +14,8 @@ from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from metu_strategy.params import client_address
+
 security_log = logging.getLogger("metu.security")
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
         request.method,
         request.path,
         getattr(user, "username", None) or "anonymous",
-        request.META.get("REMOTE_ADDR"),
+        client_address(request),
     )
     return _error_page("403.html", 403)
 
@@ -54,7 +56,7 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
         "Bad request %s %s from %s: %s",
         request.method,
         request.path,
-        request.META.get("REMOTE_ADDR"),
+        client_address(request),
         exception,
     )
     ctx = {"too_big": too_big, "limit_mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}

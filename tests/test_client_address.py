@@ -82,3 +82,15 @@ def test_without_a_proxy_the_header_is_ignored(settings, program):
         REMOTE_ADDR="198.51.100.7",
     )
     assert honest.status_code == 302
+
+
+def test_the_security_log_names_the_clients_own_address(behind_proxy, caplog):
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username="rector"))
+    with caplog.at_level("WARNING", logger="metu.security"):
+        client.post(
+            "/review/approve-selected/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.9"
+        )
+    assert "from 203.0.113.9" in caplog.text
