@@ -26,9 +26,9 @@ from directions.models import (
     TargetIndicator,
     Task,
 )
+from kpis.measures import measure_for
 from kpis.models import Kpi, ReportingYear, Target
 from kpis.reasons import Reason, recorded
-from kpis.values import parse_target_text
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "metu_2023_2029.json"
 
@@ -196,7 +196,7 @@ class _Loader:
             raise FixtureError(f"KPI {code} has targets for {years}, not for {self.years}.")
         for year, raw in data["targets"].items():
             try:
-                value, value2 = parse_target_text(raw, data["unit"])
+                value, value2 = measure_for(data["unit"]).parse_target(raw)
             except ValueError as exc:
                 raise FixtureError(f"KPI {code}, {year}: cannot read {raw!r}.") from exc
             self.sync(

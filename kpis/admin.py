@@ -28,8 +28,6 @@ from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYe
 from kpis.people import full_name
 from kpis.reasons import Reason, recorded
 from kpis.resources import ActualResource, TargetResource
-from kpis.validation import check_storable, check_value
-from kpis.values import display_value, plain
 
 
 class DirectionFilter(admin.SimpleListFilter):
@@ -80,7 +78,7 @@ class TargetInline(admin.TabularInline):
 
     @admin.display(description=_("target"))
     def target(self, obj: Target) -> str:
-        return display_value(obj.kpi.unit, obj.value, obj.value2)
+        return obj.kpi.measure.display_target(obj.value, obj.value2)
 
 
 @admin.register(Kpi)
@@ -219,19 +217,23 @@ class TargetForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["value"] = plain(self.instance.value)
-            self.initial["value2"] = plain(self.instance.value2)
+            measure = self.instance.kpi.measure
+            self.initial["value"], self.initial["value2"] = measure.inputs(
+                self.instance.value, self.instance.value2
+            )
 
     def clean(self) -> dict:
         data = super().clean()
         kpi = data.get("kpi") or (self.instance.kpi if self.instance.kpi_id else None)
+        typed = data.get("value"), data.get("value2")
+        data["value"] = data["value2"] = None  # numbers only once the KPI's measure read them
         if kpi is None or self.has_error("value") or self.has_error("value2"):
             return data
         try:
-            check_storable(data.get("value"), data.get("value2"))
-            check_value(kpi.unit, data.get("value"), data.get("value2"))
+            data["value"], data["value2"] = kpi.measure.parse_columns(*typed)
+            kpi.measure.check(data["value"], data["value2"])
         except ValidationError as exc:
-            self.add_error("value", exc)
+            self.add_error(None if hasattr(exc, "error_dict") else "value", exc)
         return data
 
 
@@ -239,11 +241,15 @@ class TargetForm(forms.ModelForm):
 class TargetAdmin(WorkflowImportMixin, HistoryWithoutRevert):
     resource_classes = [TargetResource]
     form = TargetForm
-    list_display = ["kpi", "year", "value", "value2", "raw_text"]
+    list_display = ["kpi", "year", "shown_target", "raw_text"]
     list_filter = ["year", "kpi__task__goal__direction"]
     list_select_related = ["kpi"]
     search_fields = ["kpi__code", "kpi__name"]
     autocomplete_fields = ["kpi"]
+
+    @admin.display(description=_("target"))
+    def shown_target(self, obj: Target) -> str:
+        return obj.kpi.measure.display_target(obj.value, obj.value2)
 
     def get_fields(self, request, obj=None):
         fields = ["kpi", "year", "raw_text", "value", "value2", "reason"]
@@ -274,10 +280,15 @@ class ActualAdmin(WorkflowImportMixin, HistoryWithoutRevert):
     entry page and approved, returned or reopened on the review page."""
 
     resource_classes = [ActualResource]
-    list_display = ["kpi", "year", "value", "value2", "state", "is_demo", "updated_at"]
+    list_display = ["kpi", "year", "shown_value", "state", "is_demo", "updated_at"]
     list_filter = ["state", "year", "is_demo", "kpi__owner"]
     list_select_related = ["kpi"]
     search_fields = ["kpi__code", "kpi__name"]
+
+    @admin.display(description=_("actual value"))
+    def shown_value(self, obj: Actual) -> str:
+        return obj.kpi.measure.display(obj.value, obj.value2)
+
     fields = [
         "where_to_change",
         "kpi",

@@ -162,16 +162,10 @@ def _demo_value(kpi: Kpi, year: int, factor: Decimal) -> tuple | None:
     target = next((t for t in kpi.targets.all() if t.year == year), None)
     if target is None or target.value is None:
         return None
-    if kpi.unit == "ratio":
-        postgraduate = min(target.value2 * factor, Decimal(100)).quantize(Decimal("0.1"))
-        return (Decimal(100) - postgraduate, postgraduate)
+    measure = kpi.measure
+    judged = measure.judged(target.value, target.value2)
     lower_is_better = kpi.sense in ("at_most", "rank")
-    value = target.value / factor if lower_is_better else target.value * factor
-    if kpi.unit in ("persons", "count", "rank"):
-        value = max(value.quantize(Decimal(1)), Decimal(1 if kpi.unit == "rank" else 0))
-    else:
-        value = min(value, Decimal(100)).quantize(Decimal("0.01"))
-    return (value, None)
+    return measure.from_judged(judged / factor if lower_is_better else judged * factor)
 
 
 def _demo_entry(kpi: Kpi, year: int, value: tuple, author: User, planner: User, plan: str) -> None:

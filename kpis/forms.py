@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from kpis.models import Kpi, OrgUnit
 from kpis.services import Entry
-from kpis.validation import read_number
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -26,23 +25,47 @@ class MultipleFileField(forms.FileField):
 
 
 class NumberField(forms.CharField):
-    """A decimal typed with a comma or a point; checked further by the KPI's unit."""
+    """A number as typed; what it means is read by the KPI's measure (MeasuredForm)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 60)
         super().__init__(**kwargs)
         self.widget.attrs.update(
             {"inputmode": "decimal", "autocomplete": "off", "maxlength": 30, "data-entry-value": ""}
         )
 
-    def to_python(self, value):
-        return read_number(super().to_python(value)[:60])
 
-
-class EntryForm(forms.Form):
-    """One KPI's row on the entry page."""
+class MeasuredForm(forms.Form):
+    """A form with a KPI's value (`value`, and `value2` where the measure has two
+    inputs): the KPI's measure reads what was typed, in the reader's language."""
 
     value = NumberField(label=_("Value"))
+
+    def __init__(self, *args, kpi: Kpi, **kwargs):
+        self.kpi = kpi
+        super().__init__(*args, **kwargs)
+        labels = kpi.measure.input_labels
+        if labels:
+            self.fields["value"].label = labels[0]
+            self.fields["value2"] = NumberField(label=labels[1])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.has_error("value") or self.has_error("value2"):
+            return data
+        try:
+            data["value"], data["value2"] = self.kpi.measure.parse_parts(
+                data.get("value"), data.get("value2")
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data
+
+
+class EntryForm(MeasuredForm):
+    """One KPI's row on the entry page."""
+
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
@@ -60,11 +83,7 @@ class EntryForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, kpi: Kpi, **kwargs):
-        self.kpi = kpi
-        super().__init__(*args, **kwargs)
-        if kpi.is_ratio:
-            self.fields["value"].label = _("Higher education, %")
-            self.fields["value2"] = NumberField(label=_("Postgraduate, %"))
+        super().__init__(*args, kpi=kpi, **kwargs)
         self.fields["evidence"].widget.attrs["accept"] = ".pdf,.xlsx,.docx,.png,.jpg,.jpeg"
 
     def to_entry(self, action: str) -> Entry:
@@ -99,9 +118,8 @@ class ReasonForm(forms.Form):
         return reason
 
 
-class TargetChangeForm(forms.Form):
+class TargetChangeForm(MeasuredForm):
     value = NumberField(label=_("New target"))
-    value2 = NumberField(label=_("Postgraduate, %"))
     reason = forms.CharField(label=_("Reason for the change"), max_length=2000)
 
 

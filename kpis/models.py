@@ -4,7 +4,6 @@ workflow values go through (draft → submitted → approved, or returned)."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from directions.models import Program, Task
+from kpis.measures import Measure, Unit, measure_for
 from metu_strategy.converters import KPI_CODE_PATTERN
 
 VALUE_FIELD = {"max_digits": 14, "decimal_places": 4, "null": True, "blank": True}
@@ -29,14 +29,6 @@ def _person(verbose_name) -> models.ForeignKey:
         related_name="+",
         verbose_name=verbose_name,
     )
-
-
-class Unit(models.TextChoices):
-    PERCENT = "percent", _("per cent (%)")
-    PERSONS = "persons", _("persons")
-    COUNT = "count", _("units (count)")
-    RATIO = "ratio", _("ratio, higher / postgraduate (%)")
-    RANK = "rank", _("place in a ranking")
 
 
 class Sense(models.TextChoices):
@@ -156,12 +148,9 @@ class Kpi(models.Model):
             )
 
     @property
-    def is_ratio(self) -> bool:
-        return self.unit == Unit.RATIO
-
-    @property
-    def is_rank(self) -> bool:
-        return self.unit == Unit.RANK
+    def measure(self) -> Measure:
+        """What the KPI's numbers mean: how they are read, checked, judged and shown."""
+        return measure_for(self.unit)
 
 
 class Target(models.Model):
@@ -350,10 +339,6 @@ class Actual(models.Model):
     @property
     def has_value(self) -> bool:
         return self.value is not None
-
-    def measured(self) -> Decimal | None:
-        """The number status rules judge: the postgraduate share for a ratio KPI."""
-        return self.value2 if self.kpi.is_ratio else self.value
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:

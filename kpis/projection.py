@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kpis.measures import Measure
 from kpis.status import is_met
-
-ONE_DECIMAL = Decimal("0.1")
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def project(
     end_year: int,
     sense: str,
     end_target: Decimal | None,
-    unit: str = "count",
+    measure: Measure,
 ) -> Projection | None:
     """The trend of `values` (year → measured value) carried on to `end_year`."""
     points = sorted((year, value) for year, value in values.items() if value is not None)
@@ -45,8 +44,7 @@ def project(
     slope, intercept = _least_squares(points)
     first_year = points[0][0]
     line = {
-        year: _bounded(intercept + slope * year, unit, sense)
-        for year in range(first_year, end_year + 1)
+        year: measure.bounded(intercept + slope * year) for year in range(first_year, end_year + 1)
     }
     return Projection(
         line=line,
@@ -65,12 +63,3 @@ def _least_squares(points: list[tuple[int, Decimal]]) -> tuple[Decimal, Decimal]
     spread = sum((x - mean_x) ** 2 for x in xs)
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
     return slope, mean_y - slope * mean_x
-
-
-def _bounded(value: Decimal, unit: str, sense: str) -> Decimal:
-    """Keep a trend inside what the unit allows: no negative counts, shares up to 100 %,
-    no place in a ranking better than first."""
-    value = max(value, Decimal(1) if sense == "rank" else Decimal(0))
-    if unit in ("percent", "ratio"):
-        value = min(value, Decimal(100))
-    return value.quantize(ONE_DECIMAL)

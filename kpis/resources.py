@@ -27,7 +27,6 @@ from directions.selectors import current_program
 from kpis import roles, services
 from kpis.models import Actual, ActualState, Kpi, ReportingYear, Target
 from kpis.reasons import Reason
-from kpis.validation import check_storable, check_value, read_number
 from kpis.values import plain
 from kpis.workbooks import escape_formula
 
@@ -209,16 +208,8 @@ class _WorkflowResource(resources.ModelResource):
         if row.kpi is None:
             row.fail("kpi", _("Unknown KPI code “%(code)s”.") % {"code": code})
         row.year = _year(row, self.program)
-        for column in ("value", "value2"):
-            number = _number(row, column)
-            if column == "value2" and number is not None and row.kpi and not row.kpi.is_ratio:
-                row.fail(column, _("Only the ratio KPI has a second part; leave it empty."))
-            setattr(row, column, number)
-        if row.kpi is not None and not (row.errors.get("value") or row.errors.get("value2")):
-            try:
-                check_value(row.kpi.unit, row.value, row.value2)
-            except ValidationError as exc:
-                row.fail("value", exc)
+        if row.kpi is not None:
+            _read_value(row, row.kpi.measure)
 
     def _refuse_duplicates(self, rows: list[ImportRow]) -> None:
         by_key: dict[tuple[int, int], list[ImportRow]] = {}
@@ -556,18 +547,14 @@ def _year(row: ImportRow, program) -> int | None:
     return year
 
 
-def _number(row: ImportRow, column: str) -> Decimal | None:
-    cell = row.cells.get(column)
-    if _blank(cell):
-        return None
+def _read_value(row: ImportRow, measure) -> None:
+    """The value and value2 columns as the KPI's measure reads them."""
     try:
-        if isinstance(cell, int | float) and not isinstance(cell, bool):
-            # A number cell: repr() is the shortest form that reads back (62.5, 1e+20).
-            number = Decimal(repr(cell))
-        else:
-            number = read_number(str(cell))
-        check_storable(number)
+        row.value, row.value2 = measure.parse_columns(
+            row.cells.get("value"), row.cells.get("value2")
+        )
+        measure.check(row.value, row.value2)
     except ValidationError as exc:
-        row.fail(column, exc)
-        return None
-    return number
+        by_column = exc.message_dict if hasattr(exc, "error_dict") else {"value": exc.messages}
+        for column, messages in by_column.items():
+            row.fail(column, ValidationError(messages))

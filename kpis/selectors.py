@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from directions.models import Program
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, Target
-from kpis.status import assess_values
+from kpis.status import assess_kpi
 
 
 @dataclass
@@ -99,12 +99,7 @@ def review_rows(program: Program, **filters) -> list[Actual]:
         by_year = {a.year: a for a in actual.kpi.actuals.all()}
         actual.previous = by_year.get(actual.year - 1)
         actual.target = next((t for t in actual.kpi.targets.all() if t.year == actual.year), None)
-        actual.assessment = assess_values(
-            actual.kpi.unit,
-            actual.kpi.sense,
-            (actual.target.value, actual.target.value2) if actual.target else None,
-            (actual.value, actual.value2) if actual.value is not None else None,
-        )
+        actual.assessment = assess_kpi(actual.kpi, actual.target, actual)
     return actuals
 
 

@@ -24,11 +24,11 @@ from simple_history.utils import bulk_create_with_history
 from directions.models import Program
 from kpis import roles
 from kpis.evidence import check_evidence
+from kpis.measures import Values
 from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
 from kpis.reasons import Reason, recorded
 from kpis.signals import values_bulk_saved
-from kpis.status import Status, assess_values
-from kpis.validation import check_value
+from kpis.status import Status, assess_kpi
 
 EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
 CREATED_MEANWHILE = _lazy(
@@ -90,7 +90,7 @@ def misses_target(kpi: Kpi, year: int, value, value2) -> bool:
     target = target_of(kpi, year)
     if target is None or target.value is None:
         return False
-    assessment = assess_values(kpi.unit, kpi.sense, (target.value, target.value2), (value, value2))
+    assessment = assess_kpi(kpi, target, Values(value, value2))
     return assessment.status in (Status.CLOSE, Status.BEHIND)
 
 
@@ -176,7 +176,7 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]
             % {"state": actual.get_state_display()}
         ]
     try:
-        check_value(entry.kpi.unit, entry.value, entry.value2)
+        entry.kpi.measure.check(entry.value, entry.value2)
     except ValidationError as exc:
         problems.extend(exc.messages)
     if entry.submit and entry.value is None:
@@ -350,7 +350,7 @@ def change_target(
     _require_planner(user)
     reason = _require_reason(reason) if code == Reason.TARGET_CHANGED else reason
     target = Target.objects.select_for_update().get(pk=target.pk)
-    check_value(target.kpi.unit, value, value2)
+    target.kpi.measure.check(value, value2)
     target.value, target.value2 = value, value2
     target.raw_text = ""  # no longer what the program document wrote
     target._history_user = user
@@ -437,7 +437,7 @@ def set_target(
         return change_target(
             user=user, target=existing, value=value, value2=value2, reason=reason, code=code
         )
-    check_value(kpi.unit, value, value2)
+    kpi.measure.check(value, value2)
     target = Target(kpi=kpi, year=year, value=value, value2=value2)
     target._history_user = user
     target._change_reason = recorded(code, reason)

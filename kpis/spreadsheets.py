@@ -23,11 +23,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from directions.models import Program
 from kpis.files import OLE2, Refusal, UnsafeArchive, office_parts
+from kpis.measures import Measure, Values
 from kpis.models import Actual, ActualState, Kpi, OrgUnit
 from kpis.services import EDITABLE_STATES, Entry, conflict_message, misses_target
-from kpis.status import assess_values
-from kpis.validation import check_value, read_number
-from kpis.values import ValueFormatError, display_value, plain
+from kpis.status import assess_kpi
 from kpis.workbooks import set_text
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -91,7 +90,7 @@ def build_template(*, user, program: Program, unit: OrgUnit, year: int) -> Workb
         cell = sheet.cell(1, column, title)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    validations = _validations(sheet)
+    validations = _Validations(sheet)
     for row, kpi in enumerate(kpis, start=2):
         _template_row(sheet, row, kpi, year, validations)
     for column, width in WIDTHS.items():
@@ -116,41 +115,25 @@ def build_template(*, user, program: Program, unit: OrgUnit, year: int) -> Workb
     return workbook
 
 
-def _validations(sheet) -> dict[str, DataValidation]:
-    def rule(kind: str, minimum, maximum=None) -> DataValidation:
-        operator = "between" if maximum is not None else "greaterThanOrEqual"
+class _Validations(dict):
+    """One data validation per measure in use, each added to the sheet once."""
+
+    def __init__(self, sheet) -> None:
+        super().__init__()
+        self.sheet = sheet
+
+    def __missing__(self, measure: Measure) -> DataValidation:
         validation = DataValidation(
-            type=kind,
-            operator=operator,
-            formula1=str(minimum),
-            formula2=str(maximum) if maximum is not None else None,
+            **measure.validation_rule(),
             allow_blank=True,
             showErrorMessage=True,
+            showInputMessage=True,
             errorTitle=_("Not a valid value"),
         )
-        sheet.add_data_validation(validation)
+        validation.error = validation.prompt = measure.validation_message()
+        self.sheet.add_data_validation(validation)
+        self[measure] = validation
         return validation
-
-    validations = {
-        "percent": rule("decimal", 0, 100),
-        "persons": rule("whole", 0),
-        "count": rule("whole", 0),
-        "rank": rule("whole", 1),
-    }
-    validations["percent"].error = _("A share in per cent lies between 0 and 100.")
-    validations["persons"].error = validations["count"].error = _("Enter a whole number.")
-    validations["rank"].error = _("A place in a ranking is a whole number of 1 or more.")
-    ratio = DataValidation(
-        type="textLength",
-        operator="lessThanOrEqual",
-        formula1="20",
-        allow_blank=True,
-        showInputMessage=True,
-    )
-    ratio.prompt = _("Two shares that add up to 100, e.g. 97/3")
-    sheet.add_data_validation(ratio)
-    validations["ratio"] = ratio
-    return validations
 
 
 def _actual_of(kpi: Kpi, year: int) -> Actual | None:
@@ -163,10 +146,11 @@ def _template_row(sheet, row: int, kpi: Kpi, year: int, validations) -> None:
     set_text(sheet.cell(row, CODE), kpi.code)
     set_text(sheet.cell(row, NAME), kpi.name).alignment = Alignment(wrap_text=True, vertical="top")
     set_text(sheet.cell(row, UNIT), kpi.get_unit_display())
-    set_text(sheet.cell(row, TARGET), display_value(kpi.unit, *_pair(target)))
-    set_text(sheet.cell(row, PREVIOUS), display_value(kpi.unit, *_pair(previous)))
+    measure = kpi.measure
+    set_text(sheet.cell(row, TARGET), measure.display_target(*_pair(target)))
+    set_text(sheet.cell(row, PREVIOUS), measure.display(*_pair(previous)))
     if actual is not None and actual.value is not None:
-        sheet.cell(row, VALUE).value = _template_value(kpi, actual)
+        sheet.cell(row, VALUE).value = measure.cell(actual.value, actual.value2)
     if actual is not None:
         set_text(sheet.cell(row, COMMENT), actual.comment)
         set_text(sheet.cell(row, EXPLANATION), actual.explanation)
@@ -177,18 +161,11 @@ def _template_row(sheet, row: int, kpi: Kpi, year: int, validations) -> None:
             cell.fill = INPUT_FILL
             if column != VALUE:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-        validations[kpi.unit].add(sheet.cell(row, VALUE))
+        validations[measure].add(sheet.cell(row, VALUE))
 
 
 def _pair(row) -> tuple:
     return (row.value, row.value2) if row is not None else (None, None)
-
-
-def _template_value(kpi: Kpi, actual: Actual):
-    if kpi.is_ratio:
-        return f"{plain(actual.value)}/{plain(actual.value2)}"
-    value = actual.value.normalize()
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 # --- Reading an upload -------------------------------------------------------------
@@ -433,12 +410,13 @@ def _read_value(
     item.explanation = _comment_text(raw_explanation)
     item.new = "" if raw_value is None else str(raw_value).strip()[:40]
     target = next((t for t in kpi.targets.all() if t.year == year), None)
-    item.target = display_value(kpi.unit, *_pair(target))
+    measure = kpi.measure
+    item.target = measure.display_target(*_pair(target))
     if actual is not None and actual.value is not None:
-        item.old = display_value(kpi.unit, actual.value, actual.value2)
+        item.old = measure.display(actual.value, actual.value2)
     try:
-        item.value, item.value2 = _parse_value(kpi, raw_value)
-        check_value(kpi.unit, item.value, item.value2)
+        item.value, item.value2 = measure.parse_cell(raw_value)
+        measure.check(item.value, item.value2)
     except ValidationError as exc:
         # Show what the file holds and what is saved now, so the row can be found and fixed.
         item.message = " ".join(exc.messages)
@@ -448,11 +426,11 @@ def _read_value(
             "The comment has %(n)s characters; at most %(max)s are kept. Shorten it."
         ) % {"n": max(len(item.comment), len(item.explanation)), "max": MAX_COMMENT}
         return
-    item.new = display_value(kpi.unit, item.value, item.value2) if item.value is not None else ""
+    item.new = measure.display(item.value, item.value2) if item.value is not None else ""
     item.version = actual.version if actual else 0
     item.change, item.message = _change(item, kpi, actual, downloaded)
     if item.value is not None:
-        assessment = assess_values(kpi.unit, kpi.sense, _pair(target), (item.value, item.value2))
+        assessment = assess_kpi(kpi, target, Values(item.value, item.value2))
         item.achievement = assessment.achievement
         item.needs_explanation = (
             item.change != "error"
@@ -495,30 +473,8 @@ def _change(
 
 def _as_downloaded(item: PreviewRow, kpi: Kpi, downloaded: Downloaded) -> bool:
     try:
-        before = _parse_value(kpi, downloaded.value)
+        before = kpi.measure.parse_cell(downloaded.value)
     except ValidationError:
         return False
     typed = (item.value, item.value2, item.comment, item.explanation)
     return typed == (*before, downloaded.comment, downloaded.explanation)
-
-
-def _parse_value(kpi: Kpi, raw) -> tuple[Decimal | None, Decimal | None]:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None, None
-    if isinstance(raw, bool):
-        raise ValidationError(_("“%(text)s” is not a number.") % {"text": raw})
-    if isinstance(raw, int | float):
-        number = Decimal(str(raw))
-        if kpi.is_ratio:
-            raise ValidationError(_("Write the ratio as two shares, e.g. 97/3."))
-        return number, None
-    text = str(raw).strip()
-    if kpi.is_ratio:
-        higher, sep, postgraduate = text.partition("/")
-        if not sep:
-            raise ValidationError(_("Write the ratio as two shares, e.g. 97/3."))
-        return read_number(higher), read_number(postgraduate)
-    try:
-        return read_number(text), None
-    except ValueFormatError:  # pragma: no cover - read_number raises ValidationError
-        raise ValidationError(_("“%(text)s” is not a number.") % {"text": text}) from None

@@ -92,7 +92,7 @@ def assess(
 ) -> Assessment:
     """The status of one KPI in one year, from the numbers the rules judge.
 
-    For a ratio KPI pass the postgraduate shares (see `measured_target`)."""
+    For a KPI, `assess_kpi` passes the numbers its measure judges."""
     if target is None:
         return Assessment(Status.NO_TARGET)
     if actual is None:
@@ -104,23 +104,15 @@ def assess(
     return Assessment(Status.CLOSE if pct >= limit else Status.BEHIND, pct)
 
 
-def measured(unit: str, value: Decimal | None, value2: Decimal | None) -> Decimal | None:
-    """The number a rule judges: the postgraduate share (second part) of a ratio."""
-    return value2 if unit == "ratio" else value
-
-
-def assess_values(
-    unit: str,
-    sense: str,
-    target: tuple[Decimal | None, Decimal | None] | None,
-    actual: tuple[Decimal | None, Decimal | None] | None,
-    *,
-    threshold: Decimal | None = None,
-) -> Assessment:
-    """`assess` for (value, value2) pairs as stored on Target and Actual."""
-    t = measured(unit, *target) if target else None
-    a = measured(unit, *actual) if actual else None
-    return assess(sense, t, a, threshold=threshold)
+def assess_kpi(kpi, target, actual, *, threshold: Decimal | None = None) -> Assessment:
+    """The status of `kpi` in a year. `target` and `actual` are a Target and an Actual
+    (anything with `value` and `value2`, see kpis.measures.Values), or None; the KPI's
+    measure says which number is judged (the postgraduate share of the ratio)."""
+    judged = kpi.measure.judged
+    t = judged(target.value, target.value2) if target is not None else None
+    has_actual = actual is not None and actual.value is not None
+    a = judged(actual.value, actual.value2) if has_actual else None
+    return assess(kpi.sense, t, a, threshold=threshold)
 
 
 def status_for(kpi, year: int, *, include_submitted: bool = False) -> Assessment:
@@ -132,12 +124,7 @@ def status_for(kpi, year: int, *, include_submitted: bool = False) -> Assessment
     states = {ActualState.APPROVED} | ({ActualState.SUBMITTED} if include_submitted else set())
     target = next((t for t in kpi.targets.all() if t.year == year), None)
     actual = next((a for a in kpi.actuals.all() if a.year == year and a.state in states), None)
-    return assess_values(
-        kpi.unit,
-        kpi.sense,
-        (target.value, target.value2) if target else None,
-        (actual.value, actual.value2) if actual and actual.value is not None else None,
-    )
+    return assess_kpi(kpi, target, actual)
 
 
 def _round(value: Decimal) -> Decimal:

@@ -1,4 +1,6 @@
-"""Reading and writing KPI values as people write them: "4,5", "99,5/0,5", "топ-20"."""
+"""Numbers as the program document and people write them ("4,5", "3 160", "0, 2"), and
+as pages, JSON and files show them; what they mean for each kind of KPI is in
+kpis/measures.py."""
 
 from __future__ import annotations
 
@@ -26,24 +28,6 @@ def parse_number(text: str) -> Decimal:
         raise ValueFormatError(text) from exc
 
 
-def parse_target_text(raw: str, unit: str) -> tuple[Decimal | None, Decimal | None]:
-    """(value, value2) for a cell of table 4.2; (None, None) for an empty year."""
-    text = raw.strip()
-    if text in EMPTY_MARKS:
-        return None, None
-    if unit == "ratio":
-        higher, sep, postgraduate = text.partition("/")
-        if not sep:
-            raise ValueFormatError(raw)
-        return parse_number(higher), parse_number(postgraduate)
-    if unit == "rank":
-        match = RANK_RE.match(text)
-        if not match:
-            raise ValueFormatError(raw)
-        return Decimal(match.group(1)), None
-    return parse_number(text), None
-
-
 def plain(value: Decimal | None) -> str:
     """A decimal without trailing zeros: 4.5000 → "4.5", 3160.0000 → "3160"."""
     if value is None:
@@ -61,31 +45,8 @@ def to_json_number(value: Decimal | None) -> int | float | None:
     return float(normalized)
 
 
-def json_value(unit: str, value: Decimal | None, value2: Decimal | None) -> object:
-    """A value in the JSON document: a number, [higher, postgraduate], or a rank's N."""
-    if value is None:
-        return None
-    if unit == "ratio":
-        return [to_json_number(value), to_json_number(value2)]
-    return to_json_number(value)
-
-
 def display_number(value: Decimal) -> str:
     """A number in the reader's language: 3 160 and 4,5 in Kazakh and Russian."""
     from django.utils import formats
 
     return formats.number_format(value.normalize(), use_l10n=True, force_grouping=True)
-
-
-def display_value(unit: str, value: Decimal | None, value2: Decimal | None = None) -> str:
-    """A target or actual value as a person reads it: 4,5 · 97/3 · top-700."""
-    from django.utils.translation import gettext
-
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        second = display_number(value2) if value2 is not None else "?"
-        return f"{display_number(value)}/{second}"
-    if unit == "rank":
-        return gettext("top-%(n)s") % {"n": display_number(value)}
-    return display_number(value)

@@ -21,7 +21,6 @@ from directions.selectors import current_program
 from kpis import kept_input, roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
-from kpis.values import plain
 from metu_strategy.params import client_address, id_list_param, int_param, next_param, year_param
 
 security_log = logging.getLogger("metu.security")
@@ -99,9 +98,10 @@ def _initial(row: selectors.EntryRow) -> dict:
     actual = row.actual
     if actual is None:
         return {"version": 0}
+    value, value2 = row.kpi.measure.inputs(actual.value, actual.value2)
     return {
-        "value": plain(actual.value).replace(".", ","),
-        "value2": plain(actual.value2).replace(".", ","),
+        "value": value,
+        "value2": value2,
         "comment": actual.comment,
         "explanation": actual.explanation,
         "version": actual.version,
@@ -386,7 +386,7 @@ def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def target_change(request: HttpRequest, pk: int) -> HttpResponse:
     _require_planner(request.user)
     target = get_object_or_404(Target.objects.select_related("kpi"), pk=pk)
-    form = TargetChangeForm(request.POST)
+    form = TargetChangeForm(request.POST, kpi=target.kpi)
     if form.is_valid():
         try:
             services.change_target(
@@ -403,7 +403,7 @@ def target_change(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("kpi_detail", code=target.kpi.code)
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    kept_input.keep(request, f"target-{target.pk}", tuple(TargetChangeForm.base_fields))
+    kept_input.keep(request, f"target-{target.pk}", ("value", "value2", "reason"))
     return redirect("kpi_detail", code=target.kpi.code)
 
 

@@ -20,11 +20,10 @@ def kpi_chart(row: KpiRow, projection: Projection | None) -> dict:
     """Targets, counted values and the trend by year; the postgraduate share of a ratio;
     a rank drawn with its axis reversed (first place on top)."""
     kpi = row.kpi
+    measure = kpi.measure
 
     def measured(obj):
-        if obj is None or obj.value is None:
-            return None
-        return to_json_number(obj.value2 if kpi.is_ratio else obj.value)
+        return None if obj is None else measure.chart_value(obj.value, obj.value2)
 
     years = [cell.year for cell in row.cells]
     return {
@@ -36,12 +35,12 @@ def kpi_chart(row: KpiRow, projection: Projection | None) -> dict:
             to_json_number(projection.line[y]) if projection and y in projection.line else None
             for y in years
         ],
-        "reverse": kpi.is_rank,
+        "reverse": measure.reverse_axis,
         "labels": {
             "target": _("Target"),
             "actual": _("Value"),
             "trend": _("Trend to %(year)s") % {"year": years[-1]},
-            "axis": _("Postgraduate share, %") if kpi.is_ratio else kpi.get_unit_display(),
+            "axis": measure.axis_label(kpi.get_unit_display()),
         },
     }
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from kpis.models import Kpi
 from kpis.projection import Projection, project
-from kpis.status import Assessment, Status, assess_values
+from kpis.status import Assessment, Status, assess_kpi
 
 HUNDRED = Decimal(100)
 
@@ -94,12 +94,7 @@ def kpi_rows(kpis, years: list[int]) -> list[KpiRow]:
         cells = []
         for year in years:
             target, actual = targets.get(year), actuals.get(year)
-            assessment = assess_values(
-                kpi.unit,
-                kpi.sense,
-                (target.value, target.value2) if target else None,
-                (actual.value, actual.value2) if actual and actual.value is not None else None,
-            )
+            assessment = assess_kpi(kpi, target, actual)
             cells.append(Cell(year, target, actual, assessment))
         rows.append(KpiRow(kpi, cells))
     return rows
@@ -130,13 +125,16 @@ def yearly_summaries(rows: list[KpiRow], years: list[int]) -> dict[int, GroupSum
 def projection_for(row: KpiRow, end_year: int) -> Projection | None:
     """The trend of the KPI's counted values (the postgraduate share for the ratio)."""
     kpi = row.kpi
+    judged = kpi.measure.judged
     values = {}
     for cell in row.cells:
         if cell.actual is not None and cell.actual.value is not None:
-            values[cell.year] = cell.actual.value2 if kpi.is_ratio else cell.actual.value
+            values[cell.year] = judged(cell.actual.value, cell.actual.value2)
     end = row.cell(end_year).target
-    end_target = (end.value2 if kpi.is_ratio else end.value) if end else None
-    return project(values, end_year=end_year, sense=kpi.sense, end_target=end_target, unit=kpi.unit)
+    end_target = judged(end.value, end.value2) if end else None
+    return project(
+        values, end_year=end_year, sense=kpi.sense, end_target=end_target, measure=kpi.measure
+    )
 
 
 def entry_progress(states: list[tuple[int, str, int]], kpi_counts: dict[int, int]) -> dict:

@@ -32,7 +32,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from directions.models import Program
 from kpis.models import Sense, Unit
 from kpis.status import STATUS_SYMBOLS, Status
-from kpis.values import display_value
 from kpis.workbooks import set_text, workbook_bytes
 from reports import dashboards
 from reports.selectors import kpis_with_values
@@ -333,7 +332,9 @@ class FixedCells:
             *(_lines(text, widths[column]) for column, text in enumerate(texts, start=2)),
             _lines(owner, widths[-1]),
         )
-        targets = tuple(_value_spec(kpi, row.cell(year).target) for year in program.years)
+        targets = tuple(
+            _value_spec(kpi, row.cell(year).target, target=True) for year in program.years
+        )
         return cls(texts, owner, targets, lines)
 
 
@@ -399,17 +400,16 @@ def _kpi_row(sheet, row_number: int, row, content: Content, year: int, widths) -
     sheet.row_dimensions[row_number].height = _height(lines)
 
 
-def _value_spec(kpi, obj) -> tuple[object, str]:
-    """A target or value as (what the cell holds, how): "" when empty, "text" for a
-    ratio or a rank, else the number format of the unit."""
+def _value_spec(kpi, obj, *, target: bool = False) -> tuple[object, str]:
+    """A target or value as (what the cell holds, how): "" when empty, "text" where the
+    measure writes words (a ratio, a ranking's top-N or band), else a number format."""
     if obj is None or obj.value is None:
         return None, ""
-    if kpi.is_ratio or kpi.is_rank:
-        return display_value(kpi.unit, obj.value, obj.value2), "text"
-    if kpi.unit == "percent":
-        whole = obj.value == obj.value.to_integral_value()
-        return _number(obj.value), '0"%"' if whole else '0.0#"%"'
-    return _number(obj.value), "#,##0"
+    measure = kpi.measure
+    text = measure.excel_text(obj.value, obj.value2, target=target)
+    if text is not None:
+        return text, "text"
+    return measure.cell(obj.value, None), measure.excel_format(obj.value)
 
 
 def _value_cell(cell, spec: tuple[object, str]) -> None:

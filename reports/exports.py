@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from directions.models import Program
 from kpis.models import Kpi, Sense, Unit
 from kpis.status import Status
-from kpis.values import json_value, plain
+from kpis.values import plain
 from kpis.workbooks import escape_formula
 from reports.dashboards import kpi_rows
 from reports.selectors import kpis_with_values
@@ -92,8 +92,8 @@ def _kpi_document(kpi: Kpi, years: list[int]) -> dict:
         "unit": kpi.unit,
         "sense": kpi.sense,
         "owner": kpi.owner.name if kpi.owner else None,
-        "targets": {str(y): json_value(kpi.unit, *_pair(targets.get(y))) for y in years},
-        "actuals": {str(y): json_value(kpi.unit, *_pair(actuals.get(y))) for y in years},
+        "targets": {str(y): kpi.measure.json(*_pair(targets.get(y))) for y in years},
+        "actuals": {str(y): kpi.measure.json(*_pair(actuals.get(y))) for y in years},
     }
 
 
@@ -139,12 +139,14 @@ def program_rows(
         senses = {sense.value: str(sense.label) for sense in Sense}
         statuses = {status.value: str(status.label) for status in Status}
         number = _decimal_comma
+        written = _comma_for_point
     else:
         units, senses, statuses = ({c.value: c.value for c in k} for k in (Unit, Sense, Status))
         number = plain
+        written = str
     kpis = kpis_with_values(program, include_submitted=include_submitted)
     for row in kpi_rows(kpis, program.years):
-        kpi, task = row.kpi, row.kpi.task
+        kpi, task, measure = row.kpi, row.kpi.task, row.kpi.measure
         for cell in row.cells:
             target, actual, assessment = cell.target, cell.actual, cell.assessment
             yield [
@@ -158,11 +160,9 @@ def program_rows(
                 senses[kpi.sense],
                 kpi.owner.name if kpi.owner else "",
                 str(cell.year),
-                number(target.value) if target else "",
-                number(target.value2) if target else "",
+                *(written(part) for part in measure.csv_parts(*_pair(target))),
                 target.raw_text if target else "",
-                number(actual.value) if actual else "",
-                number(actual.value2) if actual else "",
+                *(written(part) for part in measure.csv_parts(*_pair(actual))),
                 statuses[assessment.status],
                 number(assessment.achievement),
             ]
@@ -179,6 +179,10 @@ def write_csv(rows: Iterable[list[str]], out: io.TextIOBase, *, localized: bool 
 
 def _decimal_comma(value: Decimal | None) -> str:
     return plain(value).replace(".", ",")
+
+
+def _comma_for_point(text: str) -> str:
+    return text.replace(".", ",")
 
 
 def _csv_cell(value: str, localized: bool) -> str:

@@ -15,8 +15,8 @@ from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from kpis.measures import measure_for
 from kpis.status import STATUS_SYMBOLS, Status
-from kpis.values import display_value
 from reports.dashboards import KpiRow
 
 NAME_LENGTH = 90
@@ -56,8 +56,10 @@ def matrix_body(
 # values and percentages recur in every table, and formatting them was a third of the
 # matrix's time.
 @lru_cache(maxsize=16384)
-def _formatted_value(language: str, unit: str, value, value2) -> str:
-    return escape(display_value(unit, value, value2))
+def _formatted_value(language: str, unit: str, target: bool, value, value2) -> str:
+    measure = measure_for(unit)
+    shown = measure.display_target if target else measure.display
+    return escape(shown(value, value2))
 
 
 @lru_cache(maxsize=16384)
@@ -83,10 +85,10 @@ class _Texts:
             self.units[kpi.unit] = escape(str(kpi.get_unit_display()))
         return self.units[kpi.unit]
 
-    def value(self, unit: str, obj) -> str:
+    def value(self, unit: str, obj, *, target: bool = False) -> str:
         if obj is None:
             return "—"
-        return _formatted_value(self.language, unit, obj.value, obj.value2)
+        return _formatted_value(self.language, unit, target, obj.value, obj.value2)
 
     def percent(self, value) -> str:
         return _formatted_percent(self.language, str(value))
@@ -109,7 +111,7 @@ def _kpi_row(row: KpiRow, text: _Texts) -> str:
         actual = text.value(kpi.unit, cell.actual) if cell.actual is not None else "·"
         cells.append(
             f'<td class="cell cell-{status}" title="{title}">'
-            f'<span class="t">{text.value(kpi.unit, cell.target)}</span>'
+            f'<span class="t">{text.value(kpi.unit, cell.target, target=True)}</span>'
             f'<span class="a">{actual}</span>'
             f'<span class="sym" aria-label="{label}">{STATUS_SYMBOLS[status]}</span></td>'
         )

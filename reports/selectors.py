@@ -14,8 +14,7 @@ from django.db.models import Q
 from directions.models import Direction, Program, Task
 from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.reasons import describe
-from kpis.status import assess_values
-from kpis.values import display_value
+from kpis.status import assess_kpi
 
 
 def counted_states(*, include_submitted: bool) -> list[str]:
@@ -210,11 +209,13 @@ def kpi_history(kpi: Kpi, user) -> list[Change]:
 def _changes(kpi: Kpi, records, subject: str, *, revertible: bool) -> list[Change]:
     previous: dict[int, object] = {}
     changes = []
+    measure = kpi.measure
+    show = measure.display_target if subject == "target" else measure.display
     for record in records.order_by("history_date", "history_id"):
         before = previous.get(record.id)
         previous[record.id] = record
-        old = display_value(kpi.unit, before.value, before.value2) if before else "—"
-        new = display_value(kpi.unit, record.value, record.value2)
+        old = show(before.value, before.value2) if before else "—"
+        new = show(record.value, record.value2)
         state = getattr(record, "state", "")
         unchanged = before is not None and old == new and getattr(before, "state", "") == state
         if unchanged and not record.history_change_reason:
@@ -251,12 +252,7 @@ def kpi_page(kpi: Kpi, user, program: Program) -> dict:
     for year in program.years:
         actual = actuals.get(year)
         counted = actual if actual and actual.state == ActualState.APPROVED else None
-        assessment = assess_values(
-            kpi.unit,
-            kpi.sense,
-            (targets[year].value, targets[year].value2) if year in targets else None,
-            (counted.value, counted.value2) if counted and counted.value is not None else None,
-        )
+        assessment = assess_kpi(kpi, targets.get(year), counted)
         years.append(
             {"year": year, "target": targets.get(year), "actual": actual, "assessment": assessment}
         )

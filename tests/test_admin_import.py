@@ -252,7 +252,7 @@ BAD_ROWS = [
     (["9.9.9", "2025", "1", "", "draft", "", ""], "Unknown KPI code"),
     (["2.1.7", "2025", "3", "", "done", "", ""], "Unknown state"),
     (["1.2.2", "2025", "12,34567", "", "draft", "", ""], "at most 4 digits"),
-    (["1.2.3", "2025", "12", "5", "draft", "", ""], "Only the ratio KPI has a second part"),
+    (["1.2.3", "2025", "12", "5", "draft", "", ""], "This KPI has no second part"),
 ]
 
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
+from kpis.measures import measure_for
 from kpis.models import Actual, ActualState, Kpi
 from kpis.status import Status
-from kpis.values import parse_target_text
 from reports.excel import STATUS_FILLS, build_ministry_report, workbook_bytes
 from reports.models import FrozenReport
 from tests.seed_table_42 import EXPECTED_KPIS
@@ -68,7 +68,7 @@ def test_every_target_matches_the_seed(report):
     for code, unit, _sense, raw_targets, _name in EXPECTED_KPIS:
         for column, raw in zip(TARGET_COLUMNS, raw_targets, strict=True):
             cell = sheet.cell(rows[code], column).value
-            value, value2 = parse_target_text(raw, unit)
+            value, value2 = measure_for(unit).parse_target(raw)
             if value is None:
                 assert cell is None, (code, raw)
             elif unit == "ratio":

@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from kpis.measures import measure_for
 from kpis.projection import project
 
 
@@ -30,7 +31,9 @@ from kpis.projection import project
     ],
 )
 def test_projection(values, sense, unit, target, end_value, meets):
-    result = project(values, end_year=2029, sense=sense, end_target=target, unit=unit)
+    result = project(
+        values, end_year=2029, sense=sense, end_target=target, measure=measure_for(unit)
+    )
     assert result.end_value == end_value
     assert result.will_meet is meets
     assert min(result.line) == min(values)
@@ -39,4 +42,5 @@ def test_projection(values, sense, unit, target, end_value, meets):
 
 @pytest.mark.parametrize("values", [{}, {2024: D(5)}, {2023: None, 2024: D(5)}])
 def test_no_projection_from_fewer_than_two_values(values):
-    assert project(values, end_year=2029, sense="at_least", end_target=D(1)) is None
+    count = measure_for("count")
+    assert project(values, end_year=2029, sense="at_least", end_target=D(1), measure=count) is None

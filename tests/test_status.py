@@ -1,10 +1,12 @@
 """Status rules, table-driven: every branch for every sense and unit."""
 
 from decimal import Decimal as D
+from types import SimpleNamespace
 
 import pytest
 
-from kpis.status import Status, achievement_pct, assess, assess_values
+from kpis.measures import Values, measure_for
+from kpis.status import Status, achievement_pct, assess, assess_kpi
 
 A, C, B, NT, ND = (
     Status.ACHIEVED,
@@ -74,7 +76,10 @@ def test_no_data_when_target_but_no_actual(sense):
     ],
 )
 def test_ratio_is_judged_on_postgraduate_share(target, actual, status):
-    assert assess_values("ratio", "at_least", target, actual, threshold=D(90)).status == status
+    kpi = SimpleNamespace(measure=measure_for("ratio"), sense="at_least")
+    target = Values(*target) if target else None
+    actual = Values(*actual) if actual else None
+    assert assess_kpi(kpi, target, actual, threshold=D(90)).status == status
 
 
 def test_close_threshold_comes_from_settings(settings):

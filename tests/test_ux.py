@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from kpis import services
 from kpis.models import Actual, ActualState, Kpi
-from kpis.status import assess_values
+from kpis.status import assess_kpi
 
 
 def _get(client, url, lang="kk"):
@@ -61,12 +61,7 @@ def test_review_says_whether_each_value_meets_its_target(planner, program):
     assert {a.kpi.code for a in submitted} >= {"1.1.1", "1.1.3"}
     for actual in submitted:
         target = actual.kpi.targets.filter(year=actual.year).first()
-        expected = assess_values(
-            actual.kpi.unit,
-            actual.kpi.sense,
-            (target.value, target.value2) if target else None,
-            (actual.value, actual.value2),
-        )
+        expected = assess_kpi(actual.kpi, target, actual)
         card = page.split(f'id="actual-{actual.pk}"')[1].split("</article>")[0]
         assert f"status status-{expected.status}" in card
     assert "Мақсатқа қатысты" in page
