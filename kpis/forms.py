@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kpis.models import Kpi, OrgUnit
-from kpis.services import Entry
+from kpis.services import TEXT_LIMIT, Entry
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -69,13 +69,13 @@ class EntryForm(MeasuredForm):
     comment = forms.CharField(
         label=_("Comment"),
         required=False,
-        max_length=2000,
+        max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     explanation = forms.CharField(
         label=_("Why the target was missed"),
         required=False,
-        max_length=2000,
+        max_length=TEXT_LIMIT,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     evidence = MultipleFileField(label=_("Evidence"), required=False)

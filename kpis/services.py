@@ -163,40 +163,77 @@ def _problems(entries: list[Entry], current: dict[int, Actual], year: int) -> di
     return errors
 
 
-def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[str]:
-    problems = []
+class Problem(str):
+    """Why a row is refused, for the user; `code` says which rule refused it."""
+
+    def __new__(cls, message: str, code: str) -> Problem:
+        problem = super().__new__(cls, message)
+        problem.code = code
+        return problem
+
+
+TEXT_LIMIT = 2000  # a comment or an explanation, whichever way it is entered
+
+
+def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[Problem]:
     if actual and actual.state not in EDITABLE_STATES and _already_done(entry, actual):
         return []  # the same request again (a double click): nothing left to do
     version = actual.version if actual else 0
     if entry.seen_version is not None and entry.seen_version != version:
-        return [conflict_message(actual) if actual else _("This value was deleted meanwhile.")]
+        if actual is None:
+            return [Problem(_("This value was deleted meanwhile."), "deleted")]
+        return [Problem(conflict_message(actual), "conflict")]
     if actual and actual.state not in EDITABLE_STATES:
-        return [
-            _("This value is %(state)s and can no longer be changed here.")
-            % {"state": actual.get_state_display()}
-        ]
-    try:
-        entry.kpi.measure.check(entry.value, entry.value2)
-    except ValidationError as exc:
-        problems.extend(exc.messages)
-    if entry.submit and entry.value is None:
-        problems.append(_("Enter a value before submitting it."))
+        message = _("This value is %(state)s and can no longer be changed here.")
+        return [Problem(message % {"state": actual.get_state_display()}, "locked")]
+    problems = _value_problems(entry)
     if (
         entry.submit
         and not problems
         and not entry.explanation.strip()
         and misses_target(entry.kpi, year, entry.value, entry.value2)
     ):
-        problems.append(_("This value misses its target: explain why before submitting."))
+        message = _("This value misses its target: explain why before submitting.")
+        problems.append(Problem(message, "needs_explanation"))
+    return problems + _file_problems(entry, actual)
+
+
+def _value_problems(entry: Entry) -> list[Problem]:
+    problems = []
+    try:
+        entry.kpi.measure.check(entry.value, entry.value2)
+    except ValidationError as exc:
+        problems.extend(Problem(message, "invalid") for message in exc.messages)
+    if entry.submit and entry.value is None:
+        problems.append(Problem(_("Enter a value before submitting it."), "needs_value"))
+    too_long = (
+        (
+            entry.comment,
+            _("The comment has %(n)s characters; at most %(max)s are kept. Shorten it."),
+        ),
+        (
+            entry.explanation,
+            _("The explanation has %(n)s characters; at most %(max)s are kept. Shorten it."),
+        ),
+    )
+    for text, message in too_long:
+        if len(text.strip()) > TEXT_LIMIT:
+            n = len(text.strip())
+            problems.append(Problem(message % {"n": n, "max": TEXT_LIMIT}, "long"))
+    return problems
+
+
+def _file_problems(entry: Entry, actual: Actual | None) -> list[Problem]:
+    problems = []
     for upload in entry.files:
         try:
             check_evidence(upload)
         except ValidationError as exc:
-            problems.extend(exc.messages)
+            problems.extend(Problem(message, "file") for message in exc.messages)
     if entry.files:
         kept = actual.evidence.count() if actual and actual.pk else 0
         if kept + len(entry.files) > settings.EVIDENCE_MAX_FILES:
-            problems.append(too_many_files_message(kept))
+            problems.append(Problem(too_many_files_message(kept), "too_many_files"))
     return problems
 
 
