@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
-from directions.loading import load_program, opens_for_entry_on_load, read_fixture
 from directions.models import Alignment, Direction, Program, StateDocument, TargetIndicator, Task
+from kpis.loading import load_program, opens_for_entry_on_load, read_fixture
 from kpis.models import Actual, ActualState, Kpi, Target
 from tests.stamps import stamps
 
