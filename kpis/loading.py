@@ -146,38 +146,38 @@ class _Loader:
         found = self.found
         keys: dict[type[models.Model], dict[int, object]] = defaultdict(dict)  # pk → key
 
-        def file(obj: models.Model, key) -> None:
+        def keep(obj: models.Model, key) -> None:
             found[type(obj)][key] = obj
             keys[type(obj)][obj.pk] = key
 
         for document in StateDocument.objects.filter(program=program):
-            file(document, document.position)
+            keep(document, document.position)
         for direction in Direction.objects.filter(program=program):
-            file(direction, direction.number)
+            keep(direction, direction.number)
         for goal in Goal.objects.filter(direction__program=program):
-            file(goal, (keys[Direction][goal.direction_id], goal.number))
+            keep(goal, (keys[Direction][goal.direction_id], goal.number))
         for task in Task.objects.filter(goal__direction__program=program):
-            file(task, (keys[Goal][task.goal_id], task.number))
+            keep(task, (keys[Goal][task.goal_id], task.number))
         # KPIs and targets are what --overwrite resets: they are locked as they are read,
         # so a target changed in the application meanwhile waits rather than being
         # overwritten, or recorded in the history with values its row no longer has.
         for kpi in Kpi.objects.filter(program=program).select_for_update():
-            file(kpi, (keys[Task][kpi.task_id], kpi.code))
+            keep(kpi, (keys[Task][kpi.task_id], kpi.code))
         targets = Target.objects.filter(kpi__program=program).select_for_update(of=("self",))
         for target in targets:
-            file(target, (keys[Kpi][target.kpi_id], target.year))
+            keep(target, (keys[Kpi][target.kpi_id], target.year))
         for alignment in Alignment.objects.filter(direction__program=program):
             direction, document = alignment.direction_id, alignment.document_id
-            file(alignment, (keys[Direction][direction], keys[StateDocument][document]))
+            keep(alignment, (keys[Direction][direction], keys[StateDocument][document]))
         for indicator in TargetIndicator.objects.filter(document__program=program):
-            file(indicator, (keys[StateDocument][indicator.document_id], indicator.number))
+            keep(indicator, (keys[StateDocument][indicator.document_id], indicator.number))
         self.linked = set(
             TargetIndicator.directions.through.objects.filter(
                 targetindicator__document__program=program
             ).values_list("targetindicator_id", flat=True)
         )
         for year in ReportingYear.objects.filter(program=program):
-            file(year, year.year)
+            keep(year, year.year)
 
     def sync(
         self, model: type[models.Model], key, identity: dict, values: dict, label: str
