@@ -394,7 +394,9 @@ class _Loader:
         else:
             model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
 
-    def update(self, model: type[models.Model], objs: list[models.Model], columns: list[str]):
+    def update(
+        self, model: type[models.Model], objs: list[models.Model], columns: list[str]
+    ) -> None:
         reset = [o for o in objs if o in self.reset] if model in TRACKED else []
         if reset:
             # Each object was read (and locked) in this transaction and changed only in
@@ -407,7 +409,8 @@ class _Loader:
                 batch_size=BATCH_SIZE,
                 default_change_reason=recorded(Reason.RELOADED),
             )
-        # The rest changed only in translations, which the history does not keep.
+        # The rest: rows of models without history, and rows whose only change is a
+        # translation, which the history does not keep.
         rest = [o for o in objs if o not in self.reset] if reset else objs
         if rest:
             model.objects.bulk_update(rest, columns, batch_size=BATCH_SIZE)
