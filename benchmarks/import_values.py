@@ -22,10 +22,10 @@ django.setup()
 from django.contrib.auth.models import User  # noqa: E402
 
 from benchmarks.setup_data import plausible_value, scaled_fixture  # noqa: E402
-from directions.loading import load_program  # noqa: E402
 from directions.models import Program  # noqa: E402
 from kpis import services  # noqa: E402
 from kpis.demo import setup_demo  # noqa: E402
+from kpis.loading import load_program  # noqa: E402
 from kpis.models import Actual, Kpi, ReportingYear  # noqa: E402
 
 

@@ -23,9 +23,9 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from directions.loading import load_program, read_fixture  # noqa: E402
 from directions.models import Program  # noqa: E402
 from kpis.demo import setup_demo  # noqa: E402
+from kpis.loading import load_program, read_fixture  # noqa: E402
 from kpis.models import Actual, ActualState, Kpi  # noqa: E402
 
 

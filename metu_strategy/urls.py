@@ -27,7 +27,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("directions.urls")),
     path("", include("kpis.urls")),
     path("", include("kpis.spreadsheet_urls")),
     path("", include("kpis.people_urls")),

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
-from directions.models import Direction, Program, Task
+from directions.models import Alignment, Direction, Program, TargetIndicator, Task
 from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.reasons import describe
 from kpis.status import assess_kpi
@@ -22,6 +22,43 @@ def counted_states(*, include_submitted: bool) -> list[str]:
     if include_submitted:
         states.append(ActualState.SUBMITTED)
     return states
+
+
+def program_tree(program: Program) -> list[Direction]:
+    """Directions → goals → tasks → KPIs with targets, in a fixed number of queries.
+
+    Each KPI gets `yearly_targets`: its Target (or None) for every program year, in order."""
+    kpis = Kpi.objects.select_related("owner").prefetch_related(
+        Prefetch("targets", queryset=Target.objects.order_by("year"))
+    )
+    tasks = Task.objects.order_by("position").prefetch_related(
+        Prefetch("kpis", queryset=kpis.order_by("position"))
+    )
+    directions = list(
+        Direction.objects.filter(program=program)
+        .order_by("number")
+        .prefetch_related(
+            "goals",
+            Prefetch("goals__tasks", queryset=tasks),
+            Prefetch("alignments", queryset=Alignment.objects.select_related("document")),
+            Prefetch(
+                "target_indicators", queryset=TargetIndicator.objects.select_related("document")
+            ),
+        )
+    )
+    for direction in directions:
+        for alignment in direction.alignments.all():
+            alignment.indicators = [
+                i
+                for i in direction.target_indicators.all()
+                if i.document_id == alignment.document_id
+            ]
+        for goal in direction.goals.all():
+            for task in goal.tasks.all():
+                for kpi in task.kpis.all():
+                    by_year = {t.year: t for t in kpi.targets.all()}
+                    kpi.yearly_targets = [by_year.get(y) for y in program.years]
+    return directions
 
 
 class YearValue(NamedTuple):

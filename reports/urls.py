@@ -4,6 +4,7 @@ from metu_strategy import converters  # noqa: F401 - registers the path converte
 from reports import export_views, views
 
 urlpatterns = [
+    path("program/", views.program_page, name="program"),
     path("matrix/", views.matrix, name="matrix"),
     path("direction/<id:number>/", views.direction_page, name="direction"),
     path("kpi/<kpi_code:code>/", views.kpi_detail, name="kpi_detail"),

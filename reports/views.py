@@ -84,6 +84,17 @@ def _overview_context(program: Program, options: dict) -> dict:
     }
 
 
+def program_page(request: HttpRequest) -> HttpResponse:
+    """The plan: directions, goals, tasks, alignment with state documents, KPIs, targets."""
+    program = current_program()
+    ctx = {
+        "program": program,
+        "directions": selectors.program_tree(program) if program else [],
+        "years": program.years if program else [],
+    }
+    return render(request, "reports/program.html", ctx)
+
+
 @cached_page
 def matrix(request: HttpRequest) -> HttpResponse:
     """All KPIs × all years, filtered by direction, unit and status in a year."""

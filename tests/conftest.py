@@ -9,10 +9,10 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client, override_settings
 
-from directions.loading import load_program, read_fixture, read_translations
 from directions.models import Program
 from kpis import roles
 from kpis.demo import setup_demo
+from kpis.loading import load_program, read_fixture, read_translations
 from kpis.models import ReportingYear
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

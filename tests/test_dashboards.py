@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from benchmarks.setup_data import scaled_fixture
-from directions.loading import load_program
 from directions.models import Program
+from kpis.loading import load_program
 from kpis.models import Actual, ActualState, Kpi
 from tests.stamps import stamps
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from directions.loading import (
+from kpis.loading import (
     DEFAULT_FIXTURE,
     FixtureError,
     load_program,
