@@ -274,8 +274,21 @@ class TargetAdmin(WorkflowImportMixin, HistoryWithoutRevert):
         obj.pk, obj.raw_text = saved.pk, saved.raw_text
 
 
+class ReadOnlyAdminMixin:
+    """Shown in the admin, changed only by the workflow's own pages."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Actual)
-class ActualAdmin(WorkflowImportMixin, HistoryWithoutRevert):
+class ActualAdmin(ReadOnlyAdminMixin, WorkflowImportMixin, HistoryWithoutRevert):
     """Values are read here and imported through the workflow; they are entered on the
     entry page and approved, returned or reopened on the review page."""
 
@@ -313,15 +326,6 @@ class ActualAdmin(WorkflowImportMixin, HistoryWithoutRevert):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Actual]:
         editable = Kpi.objects.editable_by(request.user)
         return super().get_queryset(request).filter(kpi__in=editable)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("Where to change it"))
     def where_to_change(self, obj: Actual) -> str:
@@ -415,7 +419,7 @@ class ReportingYearAdmin(HistoryWithoutRevert):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(HistoryWithoutRevert):
+class EvidenceAdmin(ReadOnlyAdminMixin, HistoryWithoutRevert):
     """Evidence is attached and removed on the entry page, with its value."""
 
     list_display = ["original_name", "actual", "content_type", "size", "uploaded_by", "uploaded_at"]
@@ -431,15 +435,6 @@ class EvidenceAdmin(HistoryWithoutRevert):
         "uploaded_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.display(description=_("file"))
     def download(self, obj: Evidence) -> str:

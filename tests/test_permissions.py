@@ -4,16 +4,14 @@ Denied means 403, 404 (for things a user must not even learn exist) or a redirec
 login page — never a 500 and never a change in the database."""
 
 import re
-from decimal import Decimal as D
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from kpis import services
-from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from kpis.models import Actual, ActualState, Evidence, ReportingYear, Target
 from reports.models import FrozenReport
-from tests.files import pdf_bytes, upload
+from tests.hostile import make_values
 
 ROLES = ["anonymous", "head", "head2", "planner", "rector"]
 OK, DENY = "ok", "deny"
@@ -22,34 +20,7 @@ OK, DENY = "ok", "deny"
 @pytest.fixture
 def world(program):
     """A draft of the head's unit with evidence, a submitted and an approved value."""
-    head = User.objects.get(username="head")
-    planner = User.objects.get(username="planner")
-
-    def entry(code, value, submit=False):
-        kpi = Kpi.objects.prefetch_related("targets").get(program=program, code=code)
-        return services.Entry(kpi=kpi, value=D(value), submit=submit, explanation="x")
-
-    (draft,) = services.save_entries(
-        user=head, program=program, year=2025, entries=[entry("1.1.3", 70)]
-    )
-    services.attach_evidence(actual=draft, user=head, upload=upload("a.pdf", pdf_bytes()))
-    (submitted,) = services.save_entries(
-        user=head, program=program, year=2025, entries=[entry("1.1.4", 4, submit=True)]
-    )
-    (approved,) = services.save_entries(
-        user=head, program=program, year=2025, entries=[entry("1.2.1", 7, submit=True)]
-    )
-    services.approve(user=planner, actual=approved)
-    target = Target.objects.get(kpi__program=program, kpi__code="1.1.1", year=2029)
-    services.change_target(user=planner, target=target, value=D(4600), value2=None, reason="r")
-    return {
-        "draft": draft,
-        "submitted": submitted,
-        "approved": approved,
-        "evidence": draft.evidence.get(),
-        "target": target,
-        "target_change": target.history.first().history_id,
-    }
+    return make_values(program)
 
 
 def client_for(role: str) -> Client:
