@@ -64,24 +64,6 @@ def _make(move: _Move) -> None:
         DataVersion.objects.get_or_create(pk=1, defaults={"value": 1})
 
 
-def per_version(
-    request: HttpRequest, name: str, compute: Callable[[], object], *parts: object
-) -> object:
-    """`compute()` remembered in this process until the data version moves on: the
-    current program and the default year are asked for on every dashboard request."""
-    if not settings.DASHBOARD_CACHE_SECONDS:
-        return compute()
-    key = (name, data_version(request), *parts)
-    if key not in _per_version:
-        if len(_per_version) > 256:
-            _per_version.clear()
-        _per_version[key] = compute()
-    return _per_version[key]
-
-
-_per_version: dict[tuple, object] = {}
-
-
 def cached_body(
     request: HttpRequest, name: str, options: tuple, template: str, build: Callable[[], dict]
 ) -> str:

@@ -319,3 +319,30 @@ def test_a_rolled_back_savepoint_neither_moves_the_version_nor_hides_a_later_wri
             _unit("four")
             raise RuntimeError
     assert data_version() == version + 2
+
+
+# What a page costs when its body is in the cache but this session has not seen it yet:
+# the session, the signed-in user, the data version, the program, and the default year
+# or the direction the page names. The uncached counts are in test_dashboards.py.
+QUERIES_WITH_THE_BODY_CACHED = {
+    "/?year=2024": 4,
+    "/matrix/": 5,
+    "/direction/1/?year=2024": 5,
+    "/kpi/1.1.4/": 11,  # its values by year and history are read for each reader
+}
+
+
+@pytest.mark.parametrize("url", QUERIES_WITH_THE_BODY_CACHED)
+def test_a_new_session_gets_the_body_from_the_cache(
+    cached, program, url, django_assert_num_queries
+):
+    first = _signed_in("rector").get(url).content.decode()
+    other = _signed_in("rector")
+    other.get("/accounts/password/")  # the session and its user's navigation as on a visit
+    with django_assert_num_queries(QUERIES_WITH_THE_BODY_CACHED[url]):
+        page = other.get(url).content.decode()
+    assert _main(page) == _main(first)
+
+
+def _main(page: str) -> str:
+    return page[page.index("<main") : page.index("</main>")]
