@@ -34,7 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-PORT = 8765
+# Two benchmarks on one machine (two checkouts) need their own port and databases.
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "metu_bench")
 BASE = f"http://127.0.0.1:{PORT}"
 PAGES = {
     "health": "/healthz",
@@ -270,7 +272,8 @@ def machine() -> dict:
     }
 
 
-def table(pages: list[dict], excel: dict, imports: dict, load: dict) -> str:
+def table(results: dict) -> str:
+    pages = results["pages"]
     lines = [
         "| scale | page | measure | req/s | p50 ms | p95 ms | vs health | errors |",
         "|---|---|---|---:|---:|---:|---:|---:|",
@@ -288,26 +291,31 @@ def table(pages: list[dict], excel: dict, imports: dict, load: dict) -> str:
             f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {f'{ratio:.2f}' if ratio else ''} | "
             f"{r.get('errors', '')} |"
         )
-    lines += [
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| Excel report, {excel['cells']} cells | {excel['report_s'] * 1000:.0f} ms |",
-        f"| bare openpyxl, same cells | {excel['bare_s'] * 1000:.0f} ms |",
-        f"| report ÷ bare openpyxl | {excel['report_s'] / excel['bare_s']:.2f} |",
-        f"| import of {imports['values']} values, validated, with history "
-        f"| {imports['seconds']:.1f} s |",
-        f"| load: clients × seconds | {load['clients']} × {load['seconds']} |",
-        f"| load: requests (reads / saves) | {load['reads']} / {load['saves']} |",
-        f"| load: saves that also submitted | {load['submits']} |",
-        f"| load: planning office approved / returned / reopened "
-        f"| {load['approve']} / {load['return']} / {load['reopen']} |",
-        f"| load: errors / answered without a message | {load['errors']} / {load['silent']} |",
-        f"| load: saves refused as conflicts | {load['conflicts']} |",
-        f"| load: lost writes (accepted, not stored) | {load['lost_writes']} |",
-        f"| load: refused but stored / review actions lost "
-        f"| {load['refused_but_stored']} / {load['reviews_lost']} |",
-    ]
+    lines += ["", "| measure | value |", "|---|---|"]
+    if excel := results.get("excel"):
+        lines += [
+            f"| Excel report, {excel['cells']} cells | {excel['report_s'] * 1000:.0f} ms |",
+            f"| bare openpyxl, same cells | {excel['bare_s'] * 1000:.0f} ms |",
+            f"| report ÷ bare openpyxl | {excel['report_s'] / excel['bare_s']:.2f} |",
+        ]
+    if imports := results.get("imports"):
+        lines.append(
+            f"| import of {imports['values']} values, validated, with history "
+            f"| {imports['seconds']:.1f} s |"
+        )
+    if load := results.get("load"):
+        lines += [
+            f"| load: clients × seconds | {load['clients']} × {load['seconds']} |",
+            f"| load: requests (reads / saves) | {load['reads']} / {load['saves']} |",
+            f"| load: saves that also submitted | {load['submits']} |",
+            f"| load: planning office approved / returned / reopened "
+            f"| {load['approve']} / {load['return']} / {load['reopen']} |",
+            f"| load: errors / answered without a message | {load['errors']} / {load['silent']} |",
+            f"| load: saves refused as conflicts | {load['conflicts']} |",
+            f"| load: lost writes (accepted, not stored) | {load['lost_writes']} |",
+            f"| load: refused but stored / review actions lost "
+            f"| {load['refused_but_stored']} / {load['reviews_lost']} |",
+        ]
     return "\n".join(lines)
 
 
@@ -315,55 +323,67 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is missing: `make bench` installs it (apt-get install wrk).")
         return 1
+    # BENCH_PARTS=pages BENCH_SCALES=80 measures the pages of the real program alone.
+    parts = os.environ.get("BENCH_PARTS", "pages,excel,import,load").split(",")
+    scales = os.environ.get("BENCH_SCALES", "80,800").split(",")
     static_root = tempfile.mkdtemp(prefix="metu-bench-static-")
-    databases = {"80 KPIs": ("metu_bench_80", 1), "800 KPIs": ("metu_bench_800", 10)}
+    databases = {
+        f"{size} KPIs": (f"{DATABASE_PREFIX}_{size}", int(size) // 80)
+        for size in ["80", *[s for s in scales if s != "80"]]
+    }
+    main_db = databases["80 KPIs"][0]
+    import_db = f"{DATABASE_PREFIX}_import"
     results: dict = {"machine": machine(), "started": datetime.now(UTC).isoformat()}
     try:
         pages = []
         for label, (db, scale) in databases.items():
             log(f"preparing {label}")
             prepare(db, scale, static_root)
-            pages += measure_pages(label, db, static_root)
-        log("Excel report vs bare openpyxl")
-        excel = run_script("excel_vs_openpyxl.py", "metu_bench_80")
-        log("import of 10,000 values")
-        fresh_database("metu_bench_import")
-        subprocess.run(
-            [PY, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=ROOT,
-            env=django_env("metu_bench_import"),
-            check=True,
-        )
-        imports = run_script("import_values.py", "metu_bench_import", "--values", "10000")
-        log("load: 50 clients, 60 s")
-        with server("metu_bench_80", static_root, cache=True):
-            load = json.loads(
-                subprocess.run(
-                    [
-                        PY,
-                        "benchmarks/load.py",
-                        "--base",
-                        BASE,
-                        "--clients",
-                        "50",
-                        "--seconds",
-                        os.environ.get("BENCH_LOAD_SECONDS", "60"),
-                    ],
-                    cwd=ROOT,
-                    env=django_env("metu_bench_80"),
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
+            if "pages" in parts and label.split()[0] in scales:
+                pages += measure_pages(label, db, static_root)
+        results["pages"] = pages
+        if "excel" in parts:
+            log("Excel report vs bare openpyxl")
+            results["excel"] = run_script("excel_vs_openpyxl.py", main_db)
+        if "import" in parts:
+            log("import of 10,000 values")
+            fresh_database(import_db)
+            subprocess.run(
+                [PY, "manage.py", "migrate", "--no-input", "-v", "0"],
+                cwd=ROOT,
+                env=django_env(import_db),
+                check=True,
             )
-        results.update(pages=pages, excel=excel, imports=imports, load=load)
+            results["imports"] = run_script("import_values.py", import_db, "--values", "10000")
+        if "load" in parts:
+            log("load: 50 clients, 60 s")
+            with server(main_db, static_root, cache=True):
+                results["load"] = json.loads(
+                    subprocess.run(
+                        [
+                            PY,
+                            "benchmarks/load.py",
+                            "--base",
+                            BASE,
+                            "--clients",
+                            "50",
+                            "--seconds",
+                            os.environ.get("BENCH_LOAD_SECONDS", "60"),
+                        ],
+                        cwd=ROOT,
+                        env=django_env(main_db),
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    )
+                    .stdout.strip()
+                    .splitlines()[-1]
+                )
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
-        for db in ["metu_bench_80", "metu_bench_800", "metu_bench_import"]:
+        for db, _scale in [*databases.values(), (import_db, 0)]:
             drop_database(db)
-    text = table(results["pages"], results["excel"], results["imports"], results["load"])
+    text = table(results)
     description = "\n".join(f"- {k}: {v}" for k, v in results["machine"].items())
     report = f"# Benchmark {results['started']}\n\nMachine:\n{description}\n\n{text}\n"
     print("\n" + report)

@@ -12,6 +12,7 @@ from directions.models import Program
 from kpis import roles
 from kpis.models import Actual, Kpi, OrgUnit, ReportingYear
 from kpis.reasons import Reason, recorded
+from kpis.signals import data_changed
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def setup_demo_values(program: Program) -> int:
             _demo_entry(kpi, year, value, author, planner, plan)
             created += 1
     Actual.objects.filter(kpi__program=program).update(is_demo=True)
+    data_changed.send(sender=Actual)  # QuerySet.update sends no post_save
     return created
 
 

@@ -38,7 +38,7 @@ from directions.models import (
 from kpis.measures import measure_for
 from kpis.models import Kpi, ReportingYear, Target
 from kpis.reasons import Reason, recorded
-from kpis.signals import values_bulk_saved
+from kpis.signals import data_changed
 
 DEFAULT_FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "metu_2023_2029.json"
 
@@ -384,7 +384,7 @@ class _Loader:
             through.objects.bulk_create(rows, batch_size=BATCH_SIZE)
         if wrote:
             # Bulk writes send no post_save: move the dashboards' data version on.
-            values_bulk_saved.send(sender=Program)
+            data_changed.send(sender=Program)
 
     def insert(self, model: type[models.Model], objs: list[models.Model]) -> None:
         if model in TRACKED:

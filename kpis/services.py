@@ -27,7 +27,7 @@ from kpis.evidence import check_evidence
 from kpis.measures import Values
 from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
 from kpis.reasons import Reason, recorded
-from kpis.signals import values_bulk_saved
+from kpis.signals import data_changed
 from kpis.status import Status, assess_kpi
 
 EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
@@ -116,7 +116,7 @@ def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> 
             # New values in bulk (an Excel import creates thousands), with their history.
             bulk_create_with_history(new, Actual, batch_size=500)
             if new:
-                values_bulk_saved.send(sender=Actual, count=len(new))
+                data_changed.send(sender=Actual)  # bulk_create sends no post_save
             for actual in existing:
                 actual.save()
     except IntegrityError:

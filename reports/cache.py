@@ -1,26 +1,29 @@
 """Caching the rendered dashboards, safely.
 
 A dashboard's body is the same for everyone who may see it, so it is rendered once per
-(data version, language, options) and kept in the cache. Every write to the data the
-dashboards read moves the data version on after its transaction commits, so no worker
-serves a dashboard older than the last committed change."""
+(data version, language, options) and kept in the cache. The data version is a counter
+in the database (DataVersion). kpis announces every write of data the application shows
+with its `data_changed` signal; each transaction that sent it moves the version on once,
+when it commits. So no worker serves a dashboard older than the last committed change,
+and none keeps one under a version whose data was rolled back."""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 
+from kpis.signals import data_changed
 from reports.models import DataVersion
 
 
@@ -34,36 +37,31 @@ def data_version(request: HttpRequest | None = None) -> int:
     return version
 
 
-def bump_data_version() -> None:
-    """Move the version on once the current transaction commits (at once outside one)."""
-    if connection.in_atomic_block and any(
-        callback is _bump_now for _sids, callback, _robust in connection.run_on_commit
-    ):
-        return  # already due in this transaction
-    transaction.on_commit(_bump_now)
+def move_on_commit() -> None:
+    """Move the version on once when the current transaction commits (at once outside
+    one). Every change of a transaction asks for the same move: the first of its
+    callbacks to run makes it, the others find it made. A rolled-back transaction's
+    callbacks never run, and its move, never made, is reused by the next transaction."""
+    move = getattr(_pending, "move", None)
+    if move is None or move.made:
+        move = _pending.move = _Move()
+    transaction.on_commit(partial(_make, move))
 
 
-def _bump_now() -> None:
+class _Move:
+    made = False
+
+
+# The move the current transaction asks for; per thread, like its database connection.
+_pending = threading.local()
+
+
+def _make(move: _Move) -> None:
+    if move.made:
+        return
+    move.made = True
     if not DataVersion.objects.filter(pk=1).update(value=F("value") + 1):
         DataVersion.objects.get_or_create(pk=1, defaults={"value": 1})
-
-
-def per_version(
-    request: HttpRequest, name: str, compute: Callable[[], object], *parts: object
-) -> object:
-    """`compute()` remembered in this process until the data version moves on: the
-    current program and the default year are asked for on every dashboard request."""
-    if not settings.DASHBOARD_CACHE_SECONDS:
-        return compute()
-    key = (name, data_version(request), *parts)
-    if key not in _per_version:
-        if len(_per_version) > 256:
-            _per_version.clear()
-        _per_version[key] = compute()
-    return _per_version[key]
-
-
-_per_version: dict[tuple, object] = {}
 
 
 def cached_body(
@@ -87,7 +85,7 @@ def cached_page(view: Callable) -> Callable:
     version moves on. The page carries the session's own CSRF token, navigation and
     whatever else only its user may see, so it is never shared with another session;
     the body inside it is (see cached_body). Sessions belong to one user; a change of
-    roles moves the data version on (see connect_signals)."""
+    roles moves the data version on (kpis.signals.data_changed)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -112,38 +110,9 @@ def cached_page(view: Callable) -> Callable:
     return wrapper
 
 
-def _changed(sender, **kwargs) -> None:
-    bump_data_version()
-
-
-def _roles_changed(sender, action: str, **kwargs) -> None:
-    if action.startswith("post_"):
-        bump_data_version()
-
-
-def _user_saved(sender, update_fields=None, **kwargs) -> None:
-    if update_fields != {"last_login"}:  # every sign-in saves that alone
-        bump_data_version()
+def _data_changed(sender, **kwargs) -> None:
+    move_on_commit()
 
 
 def connect_signals() -> None:
-    from django.contrib.auth.models import Group, User
-
-    from directions.models import Direction, Goal, Program, Task
-    from kpis.models import Actual, Evidence, Kpi, OrgUnit, ReportingYear, Target
-    from kpis.signals import values_bulk_saved
-
-    values_bulk_saved.connect(_changed, dispatch_uid="dashboard-bulk")
-    models = (Program, Direction, Goal, Task, Kpi, Target, Actual, Evidence, OrgUnit, ReportingYear)
-    for model in models:
-        post_save.connect(_changed, sender=model, dispatch_uid=f"dashboard-{model.__name__}")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"dashboard-del-{model.__name__}")
-    # A page kept for a session shows what its user may read and use (drafts of the
-    # units they head, the planning office's controls): a change of roles renders it anew.
-    post_save.connect(_user_saved, sender=User, dispatch_uid="dashboard-user")
-    for relation in (User.groups, User.user_permissions, Group.permissions, OrgUnit.heads):
-        m2m_changed.connect(
-            _roles_changed,
-            sender=relation.through,
-            dispatch_uid=f"dashboard-roles-{relation.through.__name__}",
-        )
+    data_changed.connect(_data_changed, dispatch_uid="reports-data-version")

@@ -13,14 +13,14 @@ from kpis import kept_input, roles
 from kpis.status import Status
 from metu_strategy.params import int_param, year_param
 from reports import charts, dashboards, selectors
-from reports.cache import cached_body, cached_page, per_version
+from reports.cache import cached_body, cached_page
 from reports.matrix import matrix_body
 
 MAX_DIRECTION = 32767  # Direction.number is a small integer
 
 
 def _program(request: HttpRequest) -> Program:
-    program = per_version(request, "program", current_program)
+    program = current_program()
     if program is None:
         raise Http404(_("No program is loaded."))
     return program
@@ -31,13 +31,7 @@ def _options(request: HttpRequest, program: Program, *, need_year: bool = True) 
     include_submitted = request.GET.get("include") == "submitted"
     year = year_param(request.GET.get("year"), program)
     if year is None and need_year:
-        year = per_version(
-            request,
-            "year",
-            lambda: selectors.latest_year_with_values(program, include_submitted=include_submitted),
-            program.pk,
-            include_submitted,
-        )
+        year = selectors.latest_year_with_values(program, include_submitted=include_submitted)
     return {"year": year, "include_submitted": include_submitted, "years": program.years}
 
 

@@ -3,12 +3,14 @@
 from decimal import Decimal as D
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 
 from kpis import services
-from kpis.models import Actual, ActualState, Evidence, Kpi, Target
+from kpis.loading import load_program, read_fixture
+from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, Target
 from kpis.roles import PLANNING_OFFICE
 from reports.cache import data_version
 from tests.files import pdf_bytes, upload
@@ -90,10 +92,8 @@ def test_a_save_of_several_rows_moves_the_version_once_after_it_commits(
         .exclude(unit="ratio")
         .order_by("code")[:4]
     )
-    # Written in bulk, without signals: no version move is pending before the save.
-    Actual.objects.bulk_create(
-        [Actual(kpi=kpi, year=2025, value=D(1), state=ActualState.DRAFT) for kpi in kpis[:3]]
-    )
+    for kpi in kpis[:3]:
+        Actual.objects.create(kpi=kpi, year=2025, value=D(1), state=ActualState.DRAFT)
     entries = [services.Entry(kpi=kpi, value=D(2), seen_version=1) for kpi in kpis[:3]]
     entries.append(services.Entry(kpi=kpis[3], value=D(2), seen_version=0))
     version = data_version()
@@ -105,8 +105,6 @@ def test_a_save_of_several_rows_moves_the_version_once_after_it_commits(
 
 
 def test_a_rolled_back_write_does_not_bump(cached, program, django_capture_on_commit_callbacks):
-    from django.db import transaction
-
     kpi = Kpi.objects.get(program=program, code="1.1.3")
     version = data_version()
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,11 +164,10 @@ def test_a_reader_after_the_planning_office_gets_no_edit_controls(cached, progra
 
 
 def _draft(program) -> Kpi:
-    """A draft of the unit that "head" heads. Written in bulk, so it moves no data version
-    in this test's transaction (a pending move would hold back the next one)."""
+    """A draft of the unit that "head" heads."""
     kpi = Kpi.objects.get(program=program, code="1.1.4")
-    Actual.objects.bulk_create(
-        [Actual(kpi=kpi, year=2025, value=D("3.7"), state=ActualState.DRAFT, comment="Draft note")]
+    Actual.objects.create(
+        kpi=kpi, year=2025, value=D("3.7"), state=ActualState.DRAFT, comment="Draft note"
     )
     return kpi
 
@@ -223,12 +220,129 @@ def test_evidence_attached_shows_at_once(cached, program, django_capture_on_comm
 
 def test_evidence_removed_goes_at_once(cached, program, django_capture_on_commit_callbacks):
     actual = _draft(program).actuals.get(year=2025)
-    # Created without signals: a version move left pending here would hide the next one.
-    (evidence,) = Evidence.objects.bulk_create(
-        [Evidence(actual=actual, file="evidence/x.pdf", original_name="proof.pdf", size=9)]
+    evidence = Evidence.objects.create(
+        actual=actual, file="evidence/x.pdf", original_name="proof.pdf", size=9
     )
     head = _signed_in("head")
     assert "proof.pdf" in head.get(KPI_PAGE).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_evidence(user=User.objects.get(username="head"), evidence=evidence)
     assert "proof.pdf" not in head.get(KPI_PAGE).content.decode()
+
+
+def test_a_program_reloaded_with_changes_shows_at_once(
+    cached, rector_client, program, django_capture_on_commit_callbacks
+):
+    """The loader writes through the models' own saves: their signals announce it."""
+    assert "Reloaded direction" not in rector_client.get("/?year=2024").content.decode()
+    data = read_fixture()
+    data["directions"][0]["name"] = "Reloaded direction"
+    version = data_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        load_program(data, overwrite=True)
+    assert data_version() == version + 1
+    assert "Reloaded direction" in rector_client.get("/?year=2024").content.decode()
+
+
+def test_a_roles_permissions_changed_move_the_version(
+    cached, program, django_capture_on_commit_callbacks
+):
+    """What a page shows its reader follows their permissions, given in Django's own
+    tables (the admin changes them there)."""
+    group = Group.objects.get(name=PLANNING_OFFICE)
+    permission = Permission.objects.get(codename="approve_actual")
+    for change in (group.permissions.remove, group.permissions.add):
+        version = data_version()
+        with django_capture_on_commit_callbacks(execute=True):
+            change(permission)
+        assert data_version() == version + 1
+
+
+def test_a_sign_in_leaves_the_version(cached, program, django_capture_on_commit_callbacks):
+    version = data_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert Client().login(username="rector", password="rector-demo")
+    assert data_version() == version
+
+
+# The data version against real commits (these tests commit, so they use no program).
+
+
+def _unit(code: str) -> OrgUnit:
+    return OrgUnit.objects.create(code=code, name=code)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_moves_the_version_once_when_it_commits():
+    """Moved before the commit, a page rendered by that transaction would be kept under
+    a version whose data may yet roll back; moved per row, one long save throws the cache
+    away many times over; moved after the writer returns, the writer's next page is the
+    old one."""
+    version = data_version()
+    with transaction.atomic():
+        unit = _unit("one")
+        _unit("two")
+        unit.name = "One"
+        unit.save()
+        unit.heads.add(User.objects.create(username="someone"))
+        assert data_version() == version, "moved before the commit"
+    assert data_version() == version + 1
+    _unit("three")  # outside a transaction: each write is one
+    _unit("four")
+    assert data_version() == version + 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_leaves_the_version_and_the_next_moves_it():
+    version = data_version()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _unit("one")
+        raise RuntimeError
+    assert data_version() == version
+    with transaction.atomic():
+        _unit("two")
+    assert data_version() == version + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_neither_moves_the_version_nor_hides_a_later_write():
+    version = data_version()
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _unit("one")
+            raise RuntimeError
+        _unit("two")
+    assert data_version() == version + 1
+    with transaction.atomic():
+        _unit("three")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _unit("four")
+            raise RuntimeError
+    assert data_version() == version + 2
+
+
+# What a page costs when its body is in the cache but this session has not seen it yet:
+# the session, the signed-in user, the data version, the program, and the default year
+# or the direction the page names. The uncached counts are in test_dashboards.py.
+QUERIES_WITH_THE_BODY_CACHED = {
+    "/?year=2024": 4,
+    "/matrix/": 5,
+    "/direction/1/?year=2024": 5,
+    "/kpi/1.1.4/": 11,  # its values by year and history are read for each reader
+}
+
+
+@pytest.mark.parametrize("url", QUERIES_WITH_THE_BODY_CACHED)
+def test_a_new_session_gets_the_body_from_the_cache(
+    cached, program, url, django_assert_num_queries
+):
+    first = _signed_in("rector").get(url).content.decode()
+    other = _signed_in("rector")
+    other.get("/accounts/password/")  # the session and its user's navigation as on a visit
+    with django_assert_num_queries(QUERIES_WITH_THE_BODY_CACHED[url]):
+        page = other.get(url).content.decode()
+    assert _main(page) == _main(first)
+
+
+def _main(page: str) -> str:
+    return page[page.index("<main") : page.index("</main>")]
