@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -201,31 +202,62 @@ def _entry_counts(rows) -> dict:
 
 
 # The review page's tabs; drafts belong to their unit until submitted.
-REVIEW_STATES = (ActualState.SUBMITTED, ActualState.APPROVED, ActualState.RETURNED)
+REVIEW_STATES = (ActualState.SUBMITTED, ActualState.RETURNED, ActualState.APPROVED)
+REVIEW_VIEWS = ("cards", "table")
+ALL_YEARS = "all"
+KEPT_TICKS = "approve-selected"
 
 
 def review(request: HttpRequest) -> HttpResponse:
-    """The planning office's queue of submitted values (and the approved and returned ones)."""
+    """The planning office's queue of submitted values (and the approved and returned ones),
+    as cards or as a compact table, for the year being reported unless another is chosen."""
     _require_planner(request.user)
     program = _program_or_404()
     state = request.GET.get("state")
     if state not in REVIEW_STATES:
         state = ActualState.SUBMITTED
-    year = year_param(request.GET.get("year"), program)
-    unit = OrgUnit.objects.filter(code=request.GET.get("unit")).first()
+    view = request.GET.get("view") if request.GET.get("view") in REVIEW_VIEWS else "cards"
+    if request.GET.get("year") == ALL_YEARS:
+        year = None
+    else:
+        # The year being reported, as on My KPIs; with no year open, every year.
+        year = year_param(request.GET.get("year"), program, services.latest_open_year(program))
+    units = list(OrgUnit.objects.order_by("name"))
+    unit = next((u for u in units if u.code == request.GET.get("unit")), None)
     actuals = selectors.review_rows(program, state=state, year=year, unit=unit)
     for actual in actuals:
         actual.kept_reason = kept_input.take(request, f"reason-{actual.pk}").get("reason", "")
+    ticked = set(kept_input.take(request, KEPT_TICKS).get("selected", "").split(","))
+    for actual in actuals:
+        actual.ticked = str(actual.pk) in ticked
+    counts = selectors.review_counts(program, year=year, unit=unit)
+    filters = {"state": state, "year": year or ALL_YEARS, "unit": unit.code if unit else ""}
     ctx = {
         "program": program,
         "actuals": actuals,
         "state": state,
-        "states": ActualState,
         "year": year,
+        "all_years": ALL_YEARS,
         "unit": unit,
-        "units": OrgUnit.objects.order_by("name"),
+        "units": units,
+        "view": view,
+        "tabs": [
+            {
+                "state": value,
+                "label": ActualState(value).label,
+                "count": counts[value],
+                "url": _query({**filters, "state": value, "view": view}),
+            }
+            for value in REVIEW_STATES
+        ],
+        "view_urls": {name: _query({**filters, "view": name}) for name in REVIEW_VIEWS},
     }
     return render(request, "kpis/review.html", ctx)
+
+
+def _query(params: dict) -> str:
+    """A link to the review page with these filters (empty ones left out)."""
+    return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
 
 REVIEW_ACTIONS = ("approve", "return", "reopen")
@@ -296,20 +328,49 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Select the values to approve first."))
         return redirect(back)
     ids = id_list_param(ticked) or []
-    actuals = list(Actual.objects.filter(pk__in=ids))
+    actuals = list(Actual.objects.filter(pk__in=ids).select_related("kpi"))
     versions = {a.pk: int_param(request.POST.get(f"version-{a.pk}")) for a in actuals}
     if not ids or len(actuals) != len(ids) or None in versions.values():
         messages.error(request, STALE_FORM)
+        _keep_ticks(request, ids)
         return redirect(back)
+    actuals.sort(key=lambda a: ids.index(a.pk))
     try:
         with transaction.atomic():
             for actual in actuals:
-                services.approve(user=request.user, actual=actual, seen_version=versions[actual.pk])
+                try:
+                    services.approve(
+                        user=request.user, actual=actual, seen_version=versions[actual.pk]
+                    )
+                except services.WorkflowError as exc:
+                    raise services.WorkflowError(
+                        _("%(code)s %(year)s: %(error)s") % {**_ids(actual), "error": exc}
+                    ) from exc
     except services.WorkflowError as exc:
         messages.error(request, _("Nothing was approved: %(error)s") % {"error": exc})
+        _keep_ticks(request, ids)
     else:
-        messages.success(request, _("%(n)s values approved and locked.") % {"n": len(ids)})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s value approved and locked: %(values)s.",
+                "%(n)s values approved and locked: %(values)s.",
+                len(actuals),
+            )
+            % {
+                "n": len(actuals),
+                "values": ", ".join(f"{a.kpi.code} {a.year}" for a in actuals),
+            },
+        )
     return redirect(back)
+
+
+def _keep_ticks(request: HttpRequest, ids: list[int]) -> None:
+    """The ticked values of a refused bulk approval, ticked again on the page."""
+    text = ",".join(map(str, ids))
+    if len(text) > kept_input.MAX_LENGTH:  # never keep half an id
+        text = text[: kept_input.MAX_LENGTH].rpartition(",")[0]
+    kept_input.keep_values(request, KEPT_TICKS, {"selected": text})
 
 
 def progress(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,262 @@
+"""The planning office's review page: counts on its tabs, the year being reported by
+default, cards or a compact table, who submitted, returned and approved each value, and a
+fixed number of queries whatever the length of the queue."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from kpis import services
+from kpis.models import Actual, ActualState, Kpi
+from tests.conftest import login
+
+RETURN_REASON = "Attach the faculty order"
+
+
+def put(program, code: str, year: int, state: str, *, by: str = "planner", **kw) -> Actual:
+    """KPI `code`'s value for `year`, brought to `state` through the workflow: saved or
+    submitted by `by`, then approved, returned or reopened by the planning office."""
+    kpi = Kpi.objects.prefetch_related("targets").get(program=program, code=code)
+    value, value2 = (D(99), D(1)) if kpi.is_ratio else (D(kw.get("value", 1)), None)
+    entry = services.Entry(
+        kpi=kpi, value=value, value2=value2, explanation="x", submit=state != ActualState.DRAFT
+    )
+    user = User.objects.get(username=by)
+    (actual,) = services.save_entries(user=user, program=program, year=year, entries=[entry])
+    planner = User.objects.get(username="planner")
+    if state == ActualState.APPROVED or kw.get("reopened"):
+        actual = services.approve(user=planner, actual=actual)
+    if kw.get("reopened"):
+        actual = services.reopen(user=planner, actual=actual, reason=kw.get("reason", "A typo"))
+    elif state == ActualState.RETURNED:
+        reason = kw.get("reason", RETURN_REASON)
+        actual = services.return_for_revision(user=planner, actual=actual, reason=reason)
+    assert actual.state == state
+    return actual
+
+
+def codes(program, count: int) -> list[str]:
+    return list(
+        Kpi.objects.filter(program=program)
+        .order_by("task__goal__direction__number", "task__position", "position")
+        .values_list("code", flat=True)[:count]
+    )
+
+
+def tab_counts(page: str) -> dict[str, int]:
+    return {s: int(n) for s, n in re.findall(r'data-count="(\w+)">(\d+)<', page)}
+
+
+def card_ids(page: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'id="actual-(\d+)"', page)}
+
+
+def english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+@pytest.fixture
+def queue(program):
+    """2025 (the year being reported): 3 submitted, 2 returned, 1 approved, 1 draft;
+    2024: 1 submitted and 1 returned; the science department's: 1 submitted in 2025."""
+    made = {}
+    for code, state in [
+        ("1.1.1", "submitted"),
+        ("1.1.2", "submitted"),
+        ("1.1.3", "returned"),
+        ("1.1.4", "returned"),
+        ("1.2.1", "approved"),
+        ("1.2.2", "draft"),
+    ]:
+        made[code] = put(program, code, 2025, state, by="head")
+    made["2.1.1"] = put(program, "2.1.1", 2025, "submitted", by="head2")
+    made["1.1.1/2024"] = put(program, "1.1.1", 2024, "submitted", by="head")
+    made["1.1.2/2024"] = put(program, "1.1.2", 2024, "returned", by="head")
+    return made
+
+
+def test_the_year_being_reported_is_the_default_and_every_tab_is_counted(planner, queue):
+    assert services.latest_open_year(queue["1.1.1"].kpi.program) == 2025
+    response = planner.get(reverse("review"))
+    page = response.content.decode()
+    assert response.context["year"] == 2025
+    assert '<option value="2025" selected>' in page
+    assert tab_counts(page) == {"submitted": 3, "returned": 2, "approved": 1}
+    assert card_ids(page) == {queue[c].pk for c in ("1.1.1", "1.1.2", "2.1.1")}
+    # Every year on request, and the counts follow.
+    page = planner.get(reverse("review") + "?year=all").content.decode()
+    assert '<option value="all" selected>' in page
+    assert tab_counts(page) == {"submitted": 4, "returned": 3, "approved": 1}
+    assert queue["1.1.1/2024"].pk in card_ids(page)
+    # The unit filter counts too, on every tab.
+    page = planner.get(reverse("review") + "?state=returned&unit=academic").content.decode()
+    assert tab_counts(page) == {"submitted": 2, "returned": 2, "approved": 1}
+    assert card_ids(page) == {queue["1.1.3"].pk, queue["1.1.4"].pk}
+
+
+def test_a_garbled_year_falls_back_to_the_year_being_reported(planner, queue):
+    for year in ["1999", "²⁰²⁵", "", "every"]:
+        response = planner.get(reverse("review") + f"?year={year}")
+        assert response.context["year"] == 2025, year
+
+
+def test_with_no_year_open_the_review_shows_every_year(planner, queue):
+    from kpis.models import ReportingYear
+
+    ReportingYear.objects.update(is_open=False)
+    page = planner.get(reverse("review")).content.decode()
+    assert tab_counts(page)["submitted"] == 4
+
+
+def test_tabs_and_filters_keep_each_other_and_the_layout(planner, queue):
+    page = planner.get(reverse("review") + "?year=2024&unit=academic&view=table").content.decode()
+    tabs = page.split('class="tabs"')[1].split("</nav>")[0]
+    for state in ("submitted", "returned", "approved"):
+        assert f"?state={state}&amp;year=2024&amp;unit=academic&amp;view=table" in tabs
+    assert '<input type="hidden" name="view" value="table">' in page
+    # The switch keeps the filters and the tab.
+    assert "?state=submitted&amp;year=2024&amp;unit=academic&amp;view=cards" in page
+    # Approving or returning comes back to the same page: the same layout.
+    assert 'name="next" value="/review/?year=2024&amp;unit=academic&amp;view=table"' in page
+
+
+def test_the_compact_table_has_one_line_per_value(planner, queue):
+    page = english(planner).get(reverse("review") + "?view=table").content.decode()
+    table = page.split('class="grid review-table"')[1].split("</table>")[0]
+    rows = re.findall(r'<tr id="actual-(\d+)">(.*?)</tr>', table, re.S)
+    assert {int(pk) for pk, _row in rows} == {queue[c].pk for c in ("1.1.1", "1.1.2", "2.1.1")}
+    assert "review-item" not in page  # no cards
+    row = dict(rows)[str(queue["2.1.1"].pk)]
+    kpi = queue["2.1.1"].kpi
+    for shown in [kpi.code, kpi.owner.name, "2025", "Approve", "Return", 'name="selected"']:
+        assert shown in row, shown
+    head2 = User.objects.get(username="head2")
+    assert (head2.get_full_name() or head2.username) in row
+    # The cards are the default.
+    assert "review-item" in planner.get(reverse("review")).content.decode()
+
+
+def test_each_value_says_who_submitted_returned_and_approved_it(planner, program, queue):
+    reopened = put(program, "1.3.1", 2025, "returned", by="head", reopened=True, reason="Typo")
+    head = User.objects.get(username="head")
+    planner_user = User.objects.get(username="planner")
+    planner_name = planner_user.get_full_name() or planner_user.username
+    head_name = head.get_full_name() or head.username
+    for view in ("cards", "table"):
+        url = reverse("review") + f"?state=returned&view={view}"
+        page = english(planner).get(url).content.decode()
+        returned = _item(page, queue["1.1.3"].pk)
+        assert RETURN_REASON in returned and planner_name in returned and head_name in returned
+        again = _item(page, reopened.pk)
+        assert "Typo" in again and planner_name in again
+        if view == "cards":
+            assert "Reopened" in again and "Reason for reopening" in again
+            assert "Returned" in returned and "Reason for return" in returned
+        url = reverse("review") + f"?state=approved&view={view}"
+        approved = _item(english(planner).get(url).content.decode(), queue["1.2.1"].pk)
+        assert planner_name in approved and head_name in approved
+        if view == "cards":
+            assert "Approved" in approved
+
+
+def test_who_returned_comes_from_the_values_history(planner, program, queue):
+    """The latest return wins: returned, corrected, submitted and returned again."""
+    head = User.objects.get(username="head")
+    actual = queue["1.1.3"]
+    kpi = Kpi.objects.prefetch_related("targets").get(pk=actual.kpi_id)
+    services.save_entries(
+        user=head,
+        program=program,
+        year=2025,
+        entries=[services.Entry(kpi=kpi, value=D(80), submit=True, seen_version=actual.version)],
+    )
+    other = User.objects.create_user("second_planner", first_name="Aigerim", last_name="Sadykova")
+    other.groups.add(*User.objects.get(username="planner").groups.all())
+    actual.refresh_from_db()
+    services.return_for_revision(user=other, actual=actual, reason="Now the signature")
+    page = english(planner).get(reverse("review") + "?state=returned").content.decode()
+    item = _item(page, actual.pk)
+    assert "Aigerim Sadykova" in item and "Now the signature" in item
+    assert RETURN_REASON not in item
+
+
+def _item(page: str, pk: int) -> str:
+    return page.split(f'id="actual-{pk}"')[1].split("</article>")[0].split("</tr>")[0]
+
+
+# The session, the user and their permissions (2), the program, the open year, the units,
+# the queue, its evidence, targets and values of every year, the returns in its history,
+# the tab counts: the same for 5 values as for 50.
+REVIEW_QUERIES = 13
+
+
+@pytest.mark.parametrize("state", ["submitted", "returned", "approved"])
+@pytest.mark.parametrize("view", ["cards", "table"])
+@pytest.mark.parametrize("size", [5, 50])
+def test_the_review_runs_a_fixed_number_of_queries(
+    size, view, state, planner, program, django_assert_num_queries
+):
+    for code in codes(program, size):
+        put(program, code, 2025, state)
+    url = reverse("review") + f"?state={state}&view={view}"
+    planner.get(url)  # the navigation's role is read once a minute
+    with django_assert_num_queries(REVIEW_QUERIES):
+        page = planner.get(url).content.decode()
+    assert len(card_ids(page)) == size
+    assert tab_counts(page)[state] == size
+
+
+def test_a_refused_bulk_approval_keeps_the_ticks(planner, queue):
+    first, second = queue["1.1.1"], queue["1.1.2"]
+    stale = second.version - 1
+    response = english(planner).post(
+        reverse("approve_selected"),
+        {
+            "selected": [first.pk, second.pk],
+            f"version-{first.pk}": first.version,
+            f"version-{second.pk}": stale,
+            "next": "/review/?view=table",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Nothing was approved: 1.1.2 2025:" in page
+    for actual in (first, second):
+        actual.refresh_from_db()
+        assert actual.state == ActualState.SUBMITTED
+        assert f'name="selected" value="{actual.pk}" form="bulk" checked' in page
+    assert f'value="{queue["2.1.1"].pk}" form="bulk">' in page  # not ticked before, not now
+    # Shown once: the next visit starts clean.
+    assert "checked" not in planner.get("/review/?view=table").content.decode().split("<main")[1]
+
+
+def test_a_bulk_approval_names_what_it_approved(planner, queue):
+    first, second = queue["1.1.1"], queue["2.1.1"]
+    response = english(planner).post(
+        reverse("approve_selected"),
+        {
+            "selected": [first.pk, second.pk],
+            f"version-{first.pk}": first.version,
+            f"version-{second.pk}": second.version,
+        },
+        follow=True,
+    )
+    assert "2 values approved and locked: 1.1.1 2025, 2.1.1 2025." in response.content.decode()
+
+
+def test_a_refused_return_keeps_the_reason_in_the_compact_table(planner, queue):
+    actual = queue["1.1.1"]
+    planner.post(
+        reverse("review_action", args=[actual.pk, "return"]),
+        {"reason": "Add the order", "version": actual.version - 1, "next": "/review/?view=table"},
+    )
+    page = planner.get("/review/?view=table").content.decode()
+    row = _item(page, actual.pk)
+    assert 'value="Add the order"' in row
+    assert '<details class="row-reason" open>' in row
