@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from kpis import services
 from kpis.models import Actual, ActualState, Kpi
-from tests.conftest import login
 
 RETURN_REASON = "Attach the faculty order"
 
@@ -260,3 +259,109 @@ def test_a_refused_return_keeps_the_reason_in_the_compact_table(planner, queue):
     row = _item(page, actual.pk)
     assert 'value="Add the order"' in row
     assert '<details class="row-reason" open>' in row
+
+
+# --- Every page counts the same ------------------------------------------------------
+
+# 2025: KPI → state, through the workflow (a reopened value is a returned one).
+MIX = {
+    "1.1.1": "submitted",
+    "1.1.2": "draft",
+    "1.1.3": "returned",
+    "1.1.4": "reopened",
+    "1.2.1": "approved",
+    "1.2.2": "approved",
+    "1.3.1": "submitted",
+    "1.4.1": "returned",
+    "1.4.2": "draft",
+    "2.1.1": "approved",
+    "2.1.2": "submitted",
+    "2.1.3": "returned",
+    "2.1.4": "draft",
+    "3.1.1": "returned",
+    "5.1.1": "submitted",
+}
+EXPECTED = {"approved": 3, "submitted": 4, "returned": 5, "draft": 3, "missing": 65}
+
+
+@pytest.fixture
+def mix(program):
+    heads = {"1": "head", "2": "head2"}
+    for code, state in MIX.items():
+        by = "head" if code.startswith("1.") else heads.get(code[0], "planner")
+        if state == "reopened":
+            put(program, code, 2025, "returned", by=by, reopened=True)
+        else:
+            put(program, code, 2025, state, by=by)
+    # Values that must not be counted for 2025: another year, another program.
+    put(program, "1.1.1", 2024, "returned", by="head")
+    put(program, "2.1.1", 2024, "submitted", by="head2")
+    _old_program_value()
+    return program
+
+
+def _old_program_value() -> None:
+    """A returned 2025 value of an older program's KPI that the academic department owns
+    too (several programs can live side by side)."""
+    from directions.models import Direction, Goal, Program, Task
+    from kpis.models import OrgUnit
+    from tests.stamps import stamps
+
+    old = Program.objects.create(code="old-plan", title="Old plan", start_year=2016, end_year=2025)
+    direction = Direction.objects.create(program=old, number=1, name="Old direction")
+    goal = Goal.objects.create(direction=direction, number=1, name="Old goal")
+    task = Task.objects.create(goal=goal, number="1.1", position=1, name="Old task")
+    kpi = Kpi.objects.create(
+        task=task,
+        position=1,
+        code="1.1.1",
+        name="Old KPI",
+        unit="count",
+        sense="at_least",
+        owner=OrgUnit.objects.get(code="academic"),
+    )
+    Actual.objects.create(kpi=kpi, year=2025, value=1, state="returned", **stamps("returned"))
+
+
+def _numbers(html: str, attribute: str) -> dict[str, int]:
+    # The number follows the attribute's tag, after the state's symbol where there is one.
+    pattern = rf'{attribute}="(\w+)"[^>]*>(?:<[^>]+>[^<]*</[^>]+>)?\s*(\d+)'
+    return {state: int(n) for state, n in re.findall(pattern, html)}
+
+
+def _pills(html: str) -> dict[str, int]:
+    pills = html.split('class="progress-pills"')[1].split("</div>")[0]
+    found = dict(re.findall(r'state-(\w+)">\S+ (\d+)', pills))
+    return {state: int(n) for state, n in found.items()}
+
+
+def test_every_page_counts_each_state_the_same(mix, planner, rector, head, head2):
+    # Overview, for the planning office and for the rector's office.
+    for client in (planner, rector):
+        page = client.get(reverse("home") + "?year=2025").content.decode()
+        assert _numbers(page, "data-entry") == EXPECTED
+        direction_1 = re.search(r'entry-progress">([^<]+)<', page.split("<tbody>")[1]).group(1)
+        assert direction_1.split() == ["2", "/", "2", "/", "3", "/", "2", "/", "10"]
+    # Progress, every unit together.
+    page = planner.get(reverse("progress") + "?year=2025").content.decode()
+    assert _numbers(page, "data-total") == {**EXPECTED, "total": 80}
+    # Review: each tab, for the year being reported.
+    page = planner.get(reverse("review")).content.decode()
+    review = {s: EXPECTED[s] for s in ("submitted", "returned", "approved")}
+    assert tab_counts(page) == review
+    # My KPIs of the planning office: every unit.
+    assert _pills(planner.get(reverse("entry") + "?year=2025").content.decode()) == EXPECTED
+    # And unit by unit: My KPIs of each head, Progress's row and Review's tabs agree.
+    rows = {
+        row.unit.code: row
+        for row in planner.get(reverse("progress") + "?year=2025").context["rows"]
+        if row.unit
+    }
+    for client, units in ((head, ["academic", "digital"]), (head2, ["science"])):
+        for unit in units:
+            pills = _pills(client.get(f"/entry/?year=2025&unit={unit}").content.decode())
+            row = rows[unit]
+            assert pills == {s: getattr(row, s) for s in EXPECTED}, unit
+            tabs = tab_counts(planner.get(f"/review/?unit={unit}").content.decode())
+            assert tabs == {s: getattr(row, s) for s in review}, unit
+    assert (rows["academic"].returned, rows["academic"].missing) == (2, 15 - 7)
