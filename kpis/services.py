@@ -321,12 +321,16 @@ def reopen(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
 
 @transaction.atomic
 def set_year_open(*, user, program: Program, year: int, is_open: bool) -> ReportingYear:
+    """Open or close a year for entry. A year already so is left alone: the history
+    records only what changed."""
     _require_planner(user)
     if not program.covers(year):
         raise WorkflowError(_("%(year)s is not a year of the program.") % {"year": year})
     row, _created = ReportingYear.objects.select_for_update().get_or_create(
-        program=program, year=year
+        program=program, year=year, defaults={"is_open": not is_open}
     )
+    if row.is_open == is_open:
+        return row
     row.is_open = is_open
     row.changed_by, row.changed_at = user, timezone.now()
     row._history_user = user

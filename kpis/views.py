@@ -9,13 +9,19 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from directions.models import Program
 from directions.selectors import current_program
@@ -389,22 +395,58 @@ def progress(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/progress.html", ctx)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def set_year(request: HttpRequest, year: int, state: str) -> HttpResponse:
+    """Open a year for entry at once; close it only once the planning office has seen what
+    is still pending for it and confirmed (GET, or a POST without `confirm`, shows that)."""
     _require_planner(request.user)
     program = _program_or_404()
+    if not program.covers(year):
+        raise Http404(_("No such year in the program."))
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+    if state == "open" and request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if state == "close" and not confirmed:
+        return _confirm_close(request, program, year)
+    is_open = state == "open"
+    was_open = services.year_is_open(program, year)
     try:
-        services.set_year_open(
-            user=request.user, program=program, year=year, is_open=state == "open"
-        )
+        services.set_year_open(user=request.user, program=program, year=year, is_open=is_open)
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
-        if state == "open":
+        if was_open == is_open:
+            already = (
+                _("%(year)s was already open for entry; nothing changed.")
+                if is_open
+                else _("%(year)s was already closed for entry; nothing changed.")
+            )
+            messages.info(request, already % {"year": year})
+        elif is_open:
             messages.success(request, _("%(year)s is open for entry.") % {"year": year})
         else:
-            messages.success(request, _("%(year)s is closed for entry.") % {"year": year})
+            messages.success(
+                request,
+                _(
+                    "%(year)s is closed for entry: department heads can no longer enter or "
+                    "change its values."
+                )
+                % {"year": year},
+            )
     return redirect(f"{reverse('progress')}?year={year}")
+
+
+def _confirm_close(request: HttpRequest, program: Program, year: int) -> HttpResponse:
+    """What is still pending for `year`, by state and by unit, before it is closed."""
+    rows = selectors.progress_by_unit(program, year)
+    ctx = {
+        "program": program,
+        "year": year,
+        "year_open": services.year_is_open(program, year),
+        "totals": selectors.UnitProgress.summed(rows),
+        "pending": [row for row in rows if row.owed or row.submitted],
+    }
+    return render(request, "kpis/close_year.html", ctx)
 
 
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
