@@ -151,3 +151,103 @@ def test_with_everything_approved_the_confirmation_says_nothing_is_pending(plann
     page = english(planner).get(reverse("set_year", args=[2023, "close"])).content.decode()
     assert "Nothing is pending: every KPI" in page
     assert 'id="pending-by-unit"' not in page
+
+
+# --- Freezing the Ministry report ------------------------------------------------------
+
+APPROVED, SUBMITTED = ["1.1.3", "1.2.1", "2.1.1"], ["1.1.4", "2.1.2"]
+
+
+@pytest.fixture
+def reported(program):
+    for code in APPROVED:
+        put(program, code, 2025, "approved", by="planner")
+    for code in SUBMITTED:
+        put(program, code, 2025, "submitted", by="planner")
+    put(program, "1.1.1", 2025, "returned", by="planner")  # counted in neither case
+    return program
+
+
+def _targeted(program, codes=None) -> int:
+    from kpis.models import Target
+
+    targets = Target.objects.filter(kpi__program=program, year=2025, value__isnull=False)
+    return targets.filter(kpi__code__in=codes).count() if codes is not None else targets.count()
+
+
+def _freeze(client, **fields):
+    return english(client).post(reverse("freeze_report"), {"year": "2025", **fields}, follow=True)
+
+
+def test_freezing_first_shows_what_the_report_lacks(planner, reported):
+    from reports.models import FrozenReport
+
+    total = _targeted(reported)
+    counted = _targeted(reported, APPROVED)
+    assert total > 40 and counted == 3  # the program sets most 2025 targets
+    page = _freeze(planner, note="No. 15-04/112").content.decode()
+    assert not FrozenReport.objects.exists()
+    lacks = page.split('data-summary="without-value"')[1].split("</li>")[0]
+    assert f"{total - counted} of the {total} KPIs with a target for 2025 have no counted" in lacks
+    submitted = page.split('data-summary="submitted"')[1].split("</li>")[0]
+    assert "2 values are submitted but not approved; they are left out." in submitted
+    assert "No. 15-04/112" in page.split('data-fact="note"')[1].split("</dd>")[0]
+    assert "approved only" in page.split('data-fact="counted"')[1].split("</dd>")[0]
+    assert '<span class="code">1.1.1</span>' in page  # returned: not in the report
+    assert '<span class="code">1.1.3</span>' not in page
+    # With submitted values counted, those with a target are no longer lacking.
+    page = _freeze(planner, include="submitted").content.decode()
+    with_submitted = _targeted(reported, APPROVED + SUBMITTED)
+    assert f"{total - with_submitted} of the {total} KPIs" in page
+    assert "they are in the report, as ticked." in page
+    assert not FrozenReport.objects.exists()
+
+
+def test_only_a_confirmed_post_freezes(planner, reported):
+    from reports.models import FrozenReport
+
+    response = _freeze(planner, include="submitted", note=" No. 7 ", confirm="yes")
+    report = FrozenReport.objects.get()
+    assert (report.year, report.include_submitted, report.note) == (2025, True, "No. 7")
+    total = _targeted(reported)
+    counted = _targeted(reported, APPROVED + SUBMITTED)
+    assert messages_of(response) == [
+        f"The 2025 report is frozen with approved and submitted values: {counted} of {total} "
+        "KPIs with a target have a value in it. This file will download unchanged from now on."
+    ]
+
+
+def test_back_from_the_confirmation_keeps_what_was_typed(planner, reported):
+    response = _freeze(planner, include="submitted", note="No. 15-04/112", action="back")
+    form = response.content.decode().split('id="freeze"')[1].split("</form>")[0]
+    assert '<option value="2025" selected>' in form
+    assert 'value="submitted" checked' in form
+    assert 'value="No. 15-04/112"' in form
+
+
+def test_a_refused_freeze_keeps_what_was_typed_and_says_why(planner, reported):
+    from reports.models import FrozenReport
+
+    long_note = "Letter " + "x" * 300
+    response = english(planner).post(
+        reverse("freeze_report"),
+        {"year": "1999", "include": "submitted", "note": long_note, "confirm": "yes"},
+        follow=True,
+    )
+    assert not FrozenReport.objects.exists()
+    assert messages_of(response) == [
+        "Nothing was frozen: choose a year of the program.",
+        "Nothing was frozen: the note may be at most 300 characters; it has 307.",
+    ]
+    form = response.content.decode().split('id="freeze"')[1].split("</form>")[0]
+    assert f'value="{long_note}"' in form and 'value="submitted" checked' in form
+
+
+def test_the_service_never_cuts_a_note(reported):
+    from reports.models import FrozenReport
+    from reports.services import freeze_report
+
+    planner = User.objects.get(username="planner")
+    with pytest.raises(services.WorkflowError):
+        freeze_report(user=planner, program=reported, year=2025, note="x" * 301)
+    assert not FrozenReport.objects.exists()

@@ -236,7 +236,10 @@ def _forms(values: dict, entry_fields: dict[str, str]) -> dict[str, tuple[str, d
         ),
         "target_revert": (f"/targets/history/{values['target_change']}/revert/", {}),
         "close_year": ("/years/2025/close/", {"confirm": "yes"}),
-        "freeze": ("/reports/frozen/freeze/", {"year": "2025", "include": "", "note": "sent"}),
+        "freeze": (
+            "/reports/frozen/freeze/",
+            {"year": "2025", "include": "", "note": "sent", "confirm": "yes"},
+        ),
         "evidence_delete": (f"/evidence/{values['evidence'].pk}/delete/", {"next": "/entry/"}),
         "upload": ("/entry/upload/", {"next": "/entry/"}),
         "entry": ("/entry/?year=2025", entry_fields),

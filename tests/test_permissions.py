@@ -126,7 +126,7 @@ def _actions(world):
             {"selected": [submitted.pk], f"version-{submitted.pk}": submitted.version},
         ),
         ("/years/2025/close/", {"confirm": "yes"}),
-        ("/reports/frozen/freeze/", {"year": "2025"}),
+        ("/reports/frozen/freeze/", {"year": "2025", "confirm": "yes"}),
         (f"/targets/{world['target'].pk}/change/", {"value": "1", "reason": "x"}),
         (f"/targets/history/{world['target_change']}/revert/", {}),
     ]
