@@ -18,6 +18,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -28,7 +29,8 @@ from directions.selectors import current_program
 from kpis import kept_input, roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
-from kpis.values import plain
+from kpis.reasons import describe
+from kpis.values import display_value, plain
 from metu_strategy.params import client_address, id_list_param, int_param, next_param, year_param
 
 security_log = logging.getLogger("metu.security")
@@ -510,14 +512,60 @@ def target_change(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("kpi_detail", code=target.kpi.code)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def target_revert(request: HttpRequest, history_id: int) -> HttpResponse:
+    """Undo a target change: a page shows the change (year, old → new, who, when, why)
+    and asks for a reason; only its POST, with the reason, reverts."""
     _require_planner(request.user)
-    record = get_object_or_404(Target.history.model, history_id=history_id)
-    try:
-        target = services.revert_target_change(user=request.user, record=record)
-    except services.WorkflowError as exc:
-        messages.error(request, str(exc))
-        return redirect("program")
-    messages.success(request, _("Target %(year)s restored.") % {"year": target.year})
-    return redirect("kpi_detail", code=target.kpi.code)
+    record = get_object_or_404(
+        Target.history.select_related("history_user", "kpi"), history_id=history_id
+    )
+    kpi = record.kpi
+    previous = record.prev_record
+    target = Target.objects.filter(pk=record.id).first()
+    if previous is None or record.history_type != "~" or target is None:
+        messages.error(request, _("This change cannot be reverted: there is nothing before it."))
+        return redirect("kpi_detail", code=kpi.code) if kpi else redirect("program")
+    confirm_url = reverse("target_revert", args=[history_id])
+    if request.method == "POST":
+        seen = int_param(request.POST.get("seen"))
+        try:
+            if seen is None:
+                raise services.WorkflowError(str(STALE_FORM))
+            target = services.revert_target_change(
+                user=request.user,
+                record=record,
+                reason=request.POST.get("reason", ""),
+                seen_history_id=seen,
+            )
+        except services.WorkflowError as exc:
+            messages.error(request, str(exc))
+            kept_input.keep(request, f"revert-{history_id}", ("reason",))
+            return redirect(confirm_url)
+        messages.success(
+            request,
+            _("Target %(year)s of %(code)s restored to %(value)s (the change of %(when)s undone).")
+            % {
+                "year": target.year,
+                "code": kpi.code,
+                "value": display_value(kpi.unit, target.value, target.value2),
+                "when": timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+        return redirect("kpi_detail", code=kpi.code)
+    user = record.history_user
+    ctx = {
+        "kpi": kpi,
+        "record": record,
+        "who": (user.get_full_name() or user.username) if user else "—",
+        "why": describe(record.history_change_reason),
+        "old": display_value(kpi.unit, previous.value, previous.value2),
+        "new": display_value(kpi.unit, record.value, record.value2),
+        "now": display_value(kpi.unit, target.value, target.value2),
+        "seen": target.history.values_list("history_id", flat=True).first(),
+    }
+    # A revert that was refused comes back with the reason as typed, marked.
+    kept = kept_input.take(request, f"revert-{history_id}")
+    ctx["kept_reason"], ctx["refused"] = kept.get("reason", ""), bool(kept)
+    ctx["changed_since"] = ctx["seen"] != record.history_id
+    return render(request, "kpis/target_revert.html", ctx)

@@ -251,3 +251,125 @@ def test_the_service_never_cuts_a_note(reported):
     with pytest.raises(services.WorkflowError):
         freeze_report(user=planner, program=reported, year=2025, note="x" * 301)
     assert not FrozenReport.objects.exists()
+
+
+# --- Reverting a target change ---------------------------------------------------------
+
+
+@pytest.fixture
+def change(program):
+    """1.1.1's 2029 target (4 500 persons) changed to 4 800 by the planning office."""
+    from kpis.models import Target
+
+    planner = User.objects.get(username="planner")
+    target = Target.objects.get(kpi__program=program, kpi__code="1.1.1", year=2029)
+    services.change_target(
+        user=planner, target=target, value=D(4800), value2=None, reason="New admission plan"
+    )
+    return target.history.first()
+
+
+def _target_value(record):
+    from kpis.models import Target
+
+    return Target.objects.get(pk=record.id).value
+
+
+def test_reverting_first_shows_the_change_and_asks_why(planner, change):
+    response = english(planner).get(reverse("target_revert", args=[change.history_id]))
+    page = response.content.decode()
+    assert _target_value(change) == 4800
+    assert page.split('data-fact="year">')[1].startswith("2029<")
+    assert re.sub(r"<[^>]+>", "", page.split('data-fact="change">')[1].split("</dd>")[0]) == (
+        "4,500 → 4,800"
+    )
+    planner_user = User.objects.get(username="planner")
+    assert (planner_user.get_full_name() or "planner") in page.split('data-fact="who">')[1]
+    assert 'data-fact="when">' in page and "Target changed: New admission plan" in page
+    assert re.search(r'<input type="text" name="reason" value="" maxlength="2000" required>', page)
+    assert f'name="seen" value="{change.history_id}"' in page
+    assert 'id="changed-since"' not in page
+
+
+def test_a_revert_without_a_reason_is_refused(planner, change):
+    url = reverse("target_revert", args=[change.history_id])
+    for reason in ["", "   "]:
+        response = english(planner).post(
+            url, {"reason": reason, "seen": change.history_id}, follow=True
+        )
+        assert _target_value(change) == 4800
+        assert messages_of(response) == [
+            "Nothing was reverted: give a reason for reverting the change; the history keeps it."
+        ]
+        page = response.content.decode()
+        assert 'id="revert-confirm"' in page
+        assert (
+            f'name="reason" value="{reason}" maxlength="2000" required aria-invalid="true"' in page
+        )
+
+
+def test_a_revert_records_the_undone_change_and_the_reason(planner, change):
+    from django.utils import timezone
+
+    url = reverse("target_revert", args=[change.history_id])
+    response = english(planner).post(
+        url, {"reason": "The ministry kept the old plan", "seen": change.history_id}, follow=True
+    )
+    assert _target_value(change) == 4500
+    undone = timezone.localtime(change.history_date).strftime("%Y-%m-%d %H:%M")
+    assert messages_of(response) == [
+        f"Target 2029 of 1.1.1 restored to 4,500 (the change of {undone} undone)."
+    ]
+    from kpis.models import Target
+
+    record = Target.history.filter(id=change.id).first()
+    assert record.history_change_reason == f"reverted: {undone} — The ministry kept the old plan"
+    assert record.history_user.username == "planner"
+    assert f"Change reverted: {undone} — The ministry kept the old plan" in (
+        response.content.decode()
+    )  # the KPI page's history, which the revert leads back to
+
+
+def test_a_change_made_after_the_page_was_opened_is_not_reverted_with_it(planner, change):
+    from kpis.models import Target
+
+    url = reverse("target_revert", args=[change.history_id])
+    target = Target.objects.get(pk=change.id)
+    services.change_target(
+        user=User.objects.get(username="planner"),
+        target=target,
+        value=D(5000),
+        value2=None,
+        reason="Another plan",
+    )
+    response = english(planner).post(
+        url, {"reason": "Back to the plan", "seen": change.history_id}, follow=True
+    )
+    assert _target_value(change) == 5000
+    assert messages_of(response) == [
+        "Nothing was reverted: the target was changed again after you opened this page. "
+        "Look at its history again."
+    ]
+    page = response.content.decode()
+    assert 'value="Back to the plan"' in page  # what was typed is kept
+    assert "it is now 5,000" in page.split('id="changed-since"')[1]
+
+
+def test_the_kpi_page_leads_to_the_confirmation(planner, change):
+    page = planner.get(reverse("kpi_detail", args=["1.1.1"])).content.decode()
+    url = reverse("target_revert", args=[change.history_id])
+    assert f'href="{url}"' in page
+    assert f'action="{url}"' not in page  # no one-click revert left
+
+
+def test_a_first_version_cannot_be_reverted(planner, change):
+    from kpis.models import Target
+
+    first = Target.history.filter(id=change.id).order_by("history_date", "history_id").first()
+    response = english(planner).get(reverse("target_revert", args=[first.history_id]), follow=True)
+    assert messages_of(response) == ["This change cannot be reverted: there is nothing before it."]
+    response = planner.post(
+        reverse("target_revert", args=[first.history_id]),
+        {"reason": "x", "seen": change.history_id},
+    )
+    assert _target_value(change) == 4800

@@ -234,7 +234,10 @@ def _forms(values: dict, entry_fields: dict[str, str]) -> dict[str, tuple[str, d
             f"/targets/{values['target'].pk}/change/",
             {"value": "4700", "value2": "", "reason": "A new plan"},
         ),
-        "target_revert": (f"/targets/history/{values['target_change']}/revert/", {}),
+        "target_revert": (
+            f"/targets/history/{values['target_change']}/revert/",
+            {"reason": "A mistake", "seen": str(values["target_change"])},
+        ),
         "close_year": ("/years/2025/close/", {"confirm": "yes"}),
         "freeze": (
             "/reports/frozen/freeze/",

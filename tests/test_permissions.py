@@ -128,7 +128,10 @@ def _actions(world):
         ("/years/2025/close/", {"confirm": "yes"}),
         ("/reports/frozen/freeze/", {"year": "2025", "confirm": "yes"}),
         (f"/targets/{world['target'].pk}/change/", {"value": "1", "reason": "x"}),
-        (f"/targets/history/{world['target_change']}/revert/", {}),
+        (
+            f"/targets/history/{world['target_change']}/revert/",
+            {"reason": "A mistake", "seen": world["target_change"]},
+        ),
     ]
 
 
