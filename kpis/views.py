@@ -293,9 +293,17 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("%(code)s %(year)s approved and locked.") % _ids(actual))
             done = True
         elif not form.is_valid():
-            messages.error(
-                request, _("Give a reason: the department and the history will show it.")
+            problems = (
+                " ".join(form.errors.get("reason", []))
+                if request.POST.get("reason", "").strip()
+                else _("give a reason; the department and the history will show it.")
             )
+            refused = (
+                _("%(code)s %(year)s was not returned: %(problems)s")
+                if action == "return"
+                else _("%(code)s %(year)s was not reopened: %(problems)s")
+            )
+            messages.error(request, refused % {**_ids(actual), "problems": problems})
         elif action == "return":
             services.return_for_revision(
                 user=request.user,
@@ -317,7 +325,7 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             done = True
     except services.WorkflowError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _("%(code)s %(year)s: %(error)s") % {**_ids(actual), "error": exc})
     if not done and action != "approve":
         kept_input.keep(request, f"reason-{actual.pk}", ("reason",))
     return redirect(back)

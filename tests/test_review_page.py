@@ -365,3 +365,37 @@ def test_every_page_counts_each_state_the_same(mix, planner, rector, head, head2
             tabs = tab_counts(planner.get(f"/review/?unit={unit}").content.decode())
             assert tabs == {s: getattr(row, s) for s in review}, unit
     assert (rows["academic"].returned, rows["academic"].missing) == (2, 15 - 7)
+
+
+@pytest.mark.parametrize(
+    "action, reason, message",
+    [
+        ("return", "  ", "1.1.1 2025 was not returned: give a reason; the department and"),
+        ("return", "x" * 2001, "1.1.1 2025 was not returned: Ensure this value has at most 2000"),
+        ("reopen", "", "1.2.1 2025 was not reopened: give a reason; the department and"),
+    ],
+)
+def test_a_refused_review_action_says_which_value_and_why(planner, queue, action, reason, message):
+    actual = queue["1.1.1" if action == "return" else "1.2.1"]
+    response = english(planner).post(
+        reverse("review_action", args=[actual.pk, action]),
+        {"reason": reason, "version": actual.version, "next": "/review/?state=" + actual.state},
+        follow=True,
+    )
+    (shown,) = [str(m) for m in response.context["messages"]]
+    assert shown.startswith(message)
+    assert Actual.objects.get(pk=actual.pk).state == actual.state
+    assert f'value="{reason[:2000]}" maxlength="2000"' in _item(
+        response.content.decode(), actual.pk
+    )
+
+
+def test_a_review_action_on_a_value_changed_meanwhile_names_it(planner, queue):
+    actual = queue["1.1.1"]
+    response = english(planner).post(
+        reverse("review_action", args=[actual.pk, "approve"]),
+        {"version": actual.version + 1},
+        follow=True,
+    )
+    (shown,) = [str(m) for m in response.context["messages"]]
+    assert shown.startswith("1.1.1 2025: Someone else")
