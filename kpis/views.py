@@ -525,15 +525,16 @@ def target_revert(request: HttpRequest, history_id: int) -> HttpResponse:
     """Undo a target change: a page shows the change (year, old → new, who, when, why)
     and asks for a reason; only its POST, with the reason, reverts."""
     _require_planner(request.user)
-    record = get_object_or_404(
-        Target.history.select_related("history_user", "kpi"), history_id=history_id
-    )
-    kpi = record.kpi
+    record = get_object_or_404(Target.history.select_related("history_user"), history_id=history_id)
+    target = Target.objects.select_related("kpi").filter(pk=record.id).first()
+    if target is None:  # deleted since, with its KPI or on its own
+        messages.error(request, _("This target no longer exists; there is nothing to revert."))
+        return redirect("program")
+    kpi = target.kpi
     previous = record.prev_record
-    target = Target.objects.filter(pk=record.id).first()
-    if previous is None or record.history_type != "~" or target is None:
+    if previous is None or record.history_type != "~":
         messages.error(request, _("This change cannot be reverted: there is nothing before it."))
-        return redirect("kpi_detail", code=kpi.code) if kpi else redirect("program")
+        return redirect("kpi_detail", code=kpi.code)
     confirm_url = reverse("target_revert", args=[history_id])
     if request.method == "POST":
         seen = int_param(request.POST.get("seen"))

@@ -373,3 +373,19 @@ def test_a_first_version_cannot_be_reverted(planner, change):
         {"reason": "x", "seen": change.history_id},
     )
     assert _target_value(change) == 4800
+
+
+def test_a_change_of_a_deleted_target_cannot_be_reverted(planner, change):
+    from kpis.models import Target
+
+    Target.objects.get(pk=change.id).delete()
+    url = reverse("target_revert", args=[change.history_id])
+    for response in (
+        english(planner).get(url, follow=True),
+        english(planner).post(url, {"reason": "x", "seen": change.history_id}, follow=True),
+    ):
+        assert response.redirect_chain[-1][0] == reverse("program")
+        assert messages_of(response) == [
+            "This target no longer exists; there is nothing to revert."
+        ]
+    assert not Target.objects.filter(pk=change.id).exists()
