@@ -88,3 +88,35 @@ def test_planner_reverts_a_target_change_with_a_reason(program, live_server, bro
     assert "The Ministry kept the old plan" in page.locator("#history + .table-scroll").inner_text()
     assert errors == []
     context.close()
+
+
+def test_planner_freezes_the_report_after_seeing_what_it_lacks(
+    program, live_server, browser, screenshots
+):
+    from reports.models import FrozenReport
+
+    put(program, "1.1.3", 2025, "approved", by="head")
+    put(program, "1.1.1", 2025, "submitted", by="head")
+    context, page, errors = _sign_in(browser, live_server)
+    page.goto(live_server.url + "/reports/frozen/")
+    form = page.locator("form#freeze")
+    form.locator("select[name=year]").select_option("2025")
+    form.locator("input[name=note]").fill("No. 15-04/112")
+    form.locator("button").click()
+    page.wait_for_selector("#freeze-confirm")
+    assert "1 value is submitted but not approved; it is left out." in page.inner_text("main")
+    page.screenshot(path=str(screenshots / "freeze-confirm.png"), full_page=True)
+    assert not FrozenReport.objects.exists()
+    # Back to the form, as typed; tick the submitted values in and look again.
+    page.click("button:has-text('Back')")
+    page.wait_for_selector("form#freeze")
+    assert page.locator("form#freeze input[name=note]").input_value() == "No. 15-04/112"
+    page.locator("form#freeze input[name=include]").check()
+    page.locator("form#freeze button").click()
+    page.wait_for_selector("#freeze-confirm")
+    page.click("button:has-text('Freeze the 2025 report')")
+    page.wait_for_selector(".message-success")
+    report = FrozenReport.objects.get()
+    assert (report.year, report.include_submitted, report.note) == (2025, True, "No. 15-04/112")
+    assert errors == []
+    context.close()
