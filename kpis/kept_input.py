@@ -14,8 +14,14 @@ MAX_LENGTH = 2000  # what the forms themselves accept
 
 def keep(request: HttpRequest, form: str, fields: tuple[str, ...]) -> None:
     """Keep the posted `fields` of `form` (a name unique on the page it returns to)."""
+    keep_values(request, form, {name: request.POST.get(name, "") for name in fields})
+
+
+def keep_values(request: HttpRequest, form: str, values: dict[str, str]) -> None:
+    """Keep `values` for `form`: what the form held, put as the page writes it again
+    (the ids of ticked boxes, for instance)."""
     kept = request.session.get(SESSION_KEY, {})
-    kept[form] = {name: request.POST.get(name, "")[:MAX_LENGTH] for name in fields}
+    kept[form] = {name: value[:MAX_LENGTH] for name, value in values.items()}
     request.session[SESSION_KEY] = kept
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from directions.models import Program
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, Target
+from kpis.reasons import SEPARATOR, Reason, detail_of
 from kpis.status import assess_kpi
 
 
@@ -61,6 +63,17 @@ def entry_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -
     return rows
 
 
+def _review_filter(
+    program: Program, year: int | None = None, unit: OrgUnit | None = None
+) -> QuerySet[Actual]:
+    queryset = Actual.objects.filter(kpi__program=program)
+    if year:
+        queryset = queryset.filter(year=year)
+    if unit:
+        queryset = queryset.filter(kpi__owner=unit)
+    return queryset
+
+
 def review_queue(
     program: Program,
     *,
@@ -69,8 +82,9 @@ def review_queue(
     unit: OrgUnit | None = None,
 ) -> QuerySet[Actual]:
     """Values waiting for (or past) the planning office's review, oldest submission first."""
-    queryset = (
-        Actual.objects.filter(kpi__program=program, state=state)
+    return (
+        _review_filter(program, year, unit)
+        .filter(state=state)
         .select_related("kpi__owner", "submitted_by", "approved_by")
         .prefetch_related(
             "evidence",
@@ -84,22 +98,77 @@ def review_queue(
             "kpi__position",
         )
     )
-    if year:
-        queryset = queryset.filter(year=year)
-    if unit:
-        queryset = queryset.filter(kpi__owner=unit)
-    return queryset
+
+
+def review_counts(
+    program: Program, *, year: int | None = None, unit: OrgUnit | None = None
+) -> dict[str, int]:
+    """How many values each state holds under the review page's filters, in one query:
+    the numbers on its tabs."""
+    counts = dict.fromkeys(ActualState.values, 0)
+    rows = _review_filter(program, year, unit).values_list("state").annotate(n=Count("id"))
+    counts.update(dict(rows.order_by()))
+    return counts
+
+
+@dataclass
+class ReturnStamp:
+    """The latest time the planning office sent a value back: returned or reopened."""
+
+    reason_code: str  # Reason.RETURNED or Reason.REOPENED
+    who: str
+    when: datetime
+    reason: str
+
+    @property
+    def reopened(self) -> bool:
+        return self.reason_code == Reason.REOPENED
+
+
+RETURN_CODES = (Reason.RETURNED, Reason.REOPENED)
+
+
+def _sent_back(queryset: QuerySet[Actual]) -> dict[int, ReturnStamp]:
+    """For each value of `queryset` that was ever returned or reopened, the latest such
+    record of its history: one query for the whole queue (the ids stay a subquery)."""
+    sent_back = Q()
+    for code in RETURN_CODES:
+        sent_back |= Q(history_change_reason=code.value)
+        sent_back |= Q(history_change_reason__startswith=f"{code.value}{SEPARATOR}")
+    records = (
+        Actual.history.filter(sent_back, id__in=queryset.order_by().values("id"))
+        .select_related("history_user")
+        .order_by("id", "-history_date", "-history_id")
+    )
+    stamps: dict[int, ReturnStamp] = {}
+    for record in records:
+        if record.id in stamps:
+            continue
+        user = record.history_user
+        code = (record.history_change_reason or "").partition(SEPARATOR)[0]
+        stamps[record.id] = ReturnStamp(
+            reason_code=code,
+            who=(user.get_full_name() or user.username) if user else "—",
+            when=record.history_date,
+            reason=detail_of(record.history_change_reason),
+        )
+    return stamps
 
 
 def review_rows(program: Program, **filters) -> list[Actual]:
     """The review queue, each value with what the reviewer compares it with: `target`,
-    `previous` (last year's value) and `assessment` (whether it meets the target)."""
-    actuals = list(review_queue(program, **filters))
+    `previous` (last year's value) and `assessment` (whether it meets the target), and
+    `sent_back` (who last returned or reopened it, when and why; None if nobody did).
+    A fixed number of queries whatever the length of the queue."""
+    queue = review_queue(program, **filters)
+    actuals = list(queue)
+    stamps = _sent_back(queue) if actuals else {}
     for actual in actuals:
         by_year = {a.year: a for a in actual.kpi.actuals.all()}
         actual.previous = by_year.get(actual.year - 1)
         actual.target = next((t for t in actual.kpi.targets.all() if t.year == actual.year), None)
         actual.assessment = assess_kpi(actual.kpi, actual.target, actual)
+        actual.sent_back = stamps.get(actual.pk)
     return actuals
 
 
@@ -128,20 +197,19 @@ class UnitProgress:
         return cls(None, *(sum(getattr(row, name) for row in rows) for name in counts))
 
 
-def _state_count(state: str, year: int, prefix: str = "kpis__") -> Count:
-    return Count(
-        f"{prefix}actuals",
-        filter=Q(**{f"{prefix}actuals__year": year, f"{prefix}actuals__state": state}),
-    )
+def _state_count(state: str, year: int, prefix: str = "kpis__", where: Q | None = None) -> Count:
+    condition = Q(**{f"{prefix}actuals__year": year, f"{prefix}actuals__state": state})
+    return Count(f"{prefix}actuals", filter=condition & where if where else condition)
 
 
 def progress_by_unit(program: Program, year: int) -> list[UnitProgress]:
-    """For each unit: how many of its KPIs are missing, draft, submitted, returned, approved."""
+    """For each unit: how many of its KPIs are missing, draft, submitted, returned, approved.
+    A unit may own KPIs of several programs: only this program's KPIs and values count."""
     in_program = Q(kpis__program=program)
     units = (
         OrgUnit.objects.annotate(
             total=Count("kpis", filter=in_program, distinct=True),
-            **{s: _state_count(s, year) for s in ActualState.values},
+            **{s: _state_count(s, year, where=in_program) for s in ActualState.values},
         )
         .filter(total__gt=0)
         .prefetch_related("heads")

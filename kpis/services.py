@@ -358,12 +358,16 @@ def reopen(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
 
 @transaction.atomic
 def set_year_open(*, user, program: Program, year: int, is_open: bool) -> ReportingYear:
+    """Open or close a year for entry. A year already so is left alone: the history
+    records only what changed."""
     _require_planner(user)
     if not program.covers(year):
         raise WorkflowError(_("%(year)s is not a year of the program.") % {"year": year})
     row, _created = ReportingYear.objects.select_for_update().get_or_create(
-        program=program, year=year
+        program=program, year=year, defaults={"is_open": not is_open}
     )
+    if row.is_open == is_open:
+        return row
     row.is_open = is_open
     row.changed_by, row.changed_at = user, timezone.now()
     row._history_user = user
@@ -396,25 +400,46 @@ def change_target(
     return target
 
 
+REVERTED_MEANWHILE = _lazy(
+    "Nothing was reverted: the target was changed again after you opened this page. "
+    "Look at its history again."
+)
+
+
 @transaction.atomic
-def revert_target_change(*, user, record) -> Target:
-    """Undo one recorded target change by restoring the values before it."""
+def revert_target_change(
+    *, user, record, reason: str, seen_history_id: int | None = None
+) -> Target:
+    """Undo one recorded target change by restoring the values before it. The planning
+    office says why; the history keeps the time of the change undone and that reason
+    ("2026-01-05 10:00 — <reason>"). `seen_history_id` is the target's latest record
+    when the planner looked: a change made since is not undone along with this one."""
     _require_planner(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(
+            _("Nothing was reverted: give a reason for reverting the change; the history keeps it.")
+        )
     previous = record.prev_record
-    if previous is None:
+    if previous is None or record.history_type != "~":
         raise WorkflowError(
             _("This is the first version of the target; there is nothing to revert to.")
         )
-    target = Target.objects.select_for_update().get(pk=record.id)
+    target = Target.objects.select_for_update().filter(pk=record.id).first()
+    if target is None:
+        raise WorkflowError(_("This target no longer exists; there is nothing to revert."))
+    if seen_history_id is not None:
+        latest = target.history.values_list("history_id", flat=True).first()
+        if latest != seen_history_id:
+            raise WorkflowError(str(REVERTED_MEANWHILE))
     target.value, target.value2, target.raw_text = (
         previous.value,
         previous.value2,
         previous.raw_text,
     )
+    undone = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
     target._history_user = user
-    target._change_reason = recorded(
-        Reason.REVERTED, timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M")
-    )
+    target._change_reason = recorded(Reason.REVERTED, f"{undone} — {reason}")
     target.save()
     return target
 

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from directions.models import Program
 from directions.selectors import current_program
 from kpis import kept_input, roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
+from kpis.reasons import describe
 from metu_strategy.params import client_address, id_list_param, int_param, next_param, year_param
 
 security_log = logging.getLogger("metu.security")
@@ -201,31 +210,62 @@ def _entry_counts(rows) -> dict:
 
 
 # The review page's tabs; drafts belong to their unit until submitted.
-REVIEW_STATES = (ActualState.SUBMITTED, ActualState.APPROVED, ActualState.RETURNED)
+REVIEW_STATES = (ActualState.SUBMITTED, ActualState.RETURNED, ActualState.APPROVED)
+REVIEW_VIEWS = ("cards", "table")
+ALL_YEARS = "all"
+KEPT_TICKS = "approve-selected"
 
 
 def review(request: HttpRequest) -> HttpResponse:
-    """The planning office's queue of submitted values (and the approved and returned ones)."""
+    """The planning office's queue of submitted values (and the approved and returned ones),
+    as cards or as a compact table, for the year being reported unless another is chosen."""
     _require_planner(request.user)
     program = _program_or_404()
     state = request.GET.get("state")
     if state not in REVIEW_STATES:
         state = ActualState.SUBMITTED
-    year = year_param(request.GET.get("year"), program)
-    unit = OrgUnit.objects.filter(code=request.GET.get("unit")).first()
+    view = request.GET.get("view") if request.GET.get("view") in REVIEW_VIEWS else "cards"
+    if request.GET.get("year") == ALL_YEARS:
+        year = None
+    else:
+        # The year being reported, as on My KPIs; with no year open, every year.
+        year = year_param(request.GET.get("year"), program, services.latest_open_year(program))
+    units = list(OrgUnit.objects.order_by("name"))
+    unit = next((u for u in units if u.code == request.GET.get("unit")), None)
     actuals = selectors.review_rows(program, state=state, year=year, unit=unit)
     for actual in actuals:
         actual.kept_reason = kept_input.take(request, f"reason-{actual.pk}").get("reason", "")
+    ticked = set(kept_input.take(request, KEPT_TICKS).get("selected", "").split(","))
+    for actual in actuals:
+        actual.ticked = str(actual.pk) in ticked
+    counts = selectors.review_counts(program, year=year, unit=unit)
+    filters = {"state": state, "year": year or ALL_YEARS, "unit": unit.code if unit else ""}
     ctx = {
         "program": program,
         "actuals": actuals,
         "state": state,
-        "states": ActualState,
         "year": year,
+        "all_years": ALL_YEARS,
         "unit": unit,
-        "units": OrgUnit.objects.order_by("name"),
+        "units": units,
+        "view": view,
+        "tabs": [
+            {
+                "state": value,
+                "label": ActualState(value).label,
+                "count": counts[value],
+                "url": _query({**filters, "state": value, "view": view}),
+            }
+            for value in REVIEW_STATES
+        ],
+        "view_urls": {name: _query({**filters, "view": name}) for name in REVIEW_VIEWS},
     }
     return render(request, "kpis/review.html", ctx)
+
+
+def _query(params: dict) -> str:
+    """A link to the review page with these filters (empty ones left out)."""
+    return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
 
 REVIEW_ACTIONS = ("approve", "return", "reopen")
@@ -253,9 +293,17 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.success(request, _("%(code)s %(year)s approved and locked.") % _ids(actual))
             done = True
         elif not form.is_valid():
-            messages.error(
-                request, _("Give a reason: the department and the history will show it.")
+            problems = (
+                " ".join(form.errors.get("reason", []))
+                if request.POST.get("reason", "").strip()
+                else _("give a reason; the department and the history will show it.")
             )
+            refused = (
+                _("%(code)s %(year)s was not returned: %(problems)s")
+                if action == "return"
+                else _("%(code)s %(year)s was not reopened: %(problems)s")
+            )
+            messages.error(request, refused % {**_ids(actual), "problems": problems})
         elif action == "return":
             services.return_for_revision(
                 user=request.user,
@@ -277,7 +325,7 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             done = True
     except services.WorkflowError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, _("%(code)s %(year)s: %(error)s") % {**_ids(actual), "error": exc})
     if not done and action != "approve":
         kept_input.keep(request, f"reason-{actual.pk}", ("reason",))
     return redirect(back)
@@ -296,20 +344,49 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Select the values to approve first."))
         return redirect(back)
     ids = id_list_param(ticked) or []
-    actuals = list(Actual.objects.filter(pk__in=ids))
+    actuals = list(Actual.objects.filter(pk__in=ids).select_related("kpi"))
     versions = {a.pk: int_param(request.POST.get(f"version-{a.pk}")) for a in actuals}
     if not ids or len(actuals) != len(ids) or None in versions.values():
         messages.error(request, STALE_FORM)
+        _keep_ticks(request, ids)
         return redirect(back)
+    actuals.sort(key=lambda a: ids.index(a.pk))
     try:
         with transaction.atomic():
             for actual in actuals:
-                services.approve(user=request.user, actual=actual, seen_version=versions[actual.pk])
+                try:
+                    services.approve(
+                        user=request.user, actual=actual, seen_version=versions[actual.pk]
+                    )
+                except services.WorkflowError as exc:
+                    raise services.WorkflowError(
+                        _("%(code)s %(year)s: %(error)s") % {**_ids(actual), "error": exc}
+                    ) from exc
     except services.WorkflowError as exc:
         messages.error(request, _("Nothing was approved: %(error)s") % {"error": exc})
+        _keep_ticks(request, ids)
     else:
-        messages.success(request, _("%(n)s values approved and locked.") % {"n": len(ids)})
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s value approved and locked: %(values)s.",
+                "%(n)s values approved and locked: %(values)s.",
+                len(actuals),
+            )
+            % {
+                "n": len(actuals),
+                "values": ", ".join(f"{a.kpi.code} {a.year}" for a in actuals),
+            },
+        )
     return redirect(back)
+
+
+def _keep_ticks(request: HttpRequest, ids: list[int]) -> None:
+    """The ticked values of a refused bulk approval, ticked again on the page."""
+    text = ",".join(map(str, ids))
+    if len(text) > kept_input.MAX_LENGTH:  # never keep half an id
+        text = text[: kept_input.MAX_LENGTH].rpartition(",")[0]
+    kept_input.keep_values(request, KEPT_TICKS, {"selected": text})
 
 
 def progress(request: HttpRequest) -> HttpResponse:
@@ -328,22 +405,58 @@ def progress(request: HttpRequest) -> HttpResponse:
     return render(request, "kpis/progress.html", ctx)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def set_year(request: HttpRequest, year: int, state: str) -> HttpResponse:
+    """Open a year for entry at once; close it only once the planning office has seen what
+    is still pending for it and confirmed (GET, or a POST without `confirm`, shows that)."""
     _require_planner(request.user)
     program = _program_or_404()
+    if not program.covers(year):
+        raise Http404(_("No such year in the program."))
+    confirmed = request.method == "POST" and request.POST.get("confirm") == "yes"
+    if state == "open" and request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if state == "close" and not confirmed:
+        return _confirm_close(request, program, year)
+    is_open = state == "open"
+    was_open = services.year_is_open(program, year)
     try:
-        services.set_year_open(
-            user=request.user, program=program, year=year, is_open=state == "open"
-        )
+        services.set_year_open(user=request.user, program=program, year=year, is_open=is_open)
     except services.WorkflowError as exc:
         messages.error(request, str(exc))
     else:
-        if state == "open":
+        if was_open == is_open:
+            already = (
+                _("%(year)s was already open for entry; nothing changed.")
+                if is_open
+                else _("%(year)s was already closed for entry; nothing changed.")
+            )
+            messages.info(request, already % {"year": year})
+        elif is_open:
             messages.success(request, _("%(year)s is open for entry.") % {"year": year})
         else:
-            messages.success(request, _("%(year)s is closed for entry.") % {"year": year})
+            messages.success(
+                request,
+                _(
+                    "%(year)s is closed for entry: department heads can no longer enter or "
+                    "change its values."
+                )
+                % {"year": year},
+            )
     return redirect(f"{reverse('progress')}?year={year}")
+
+
+def _confirm_close(request: HttpRequest, program: Program, year: int) -> HttpResponse:
+    """What is still pending for `year`, by state and by unit, before it is closed."""
+    rows = selectors.progress_by_unit(program, year)
+    ctx = {
+        "program": program,
+        "year": year,
+        "year_open": services.year_is_open(program, year),
+        "totals": selectors.UnitProgress.summed(rows),
+        "pending": [row for row in rows if row.owed or row.submitted],
+    }
+    return render(request, "kpis/close_year.html", ctx)
 
 
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
@@ -407,14 +520,61 @@ def target_change(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("kpi_detail", code=target.kpi.code)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def target_revert(request: HttpRequest, history_id: int) -> HttpResponse:
+    """Undo a target change: a page shows the change (year, old → new, who, when, why)
+    and asks for a reason; only its POST, with the reason, reverts."""
     _require_planner(request.user)
-    record = get_object_or_404(Target.history.model, history_id=history_id)
-    try:
-        target = services.revert_target_change(user=request.user, record=record)
-    except services.WorkflowError as exc:
-        messages.error(request, str(exc))
+    record = get_object_or_404(Target.history.select_related("history_user"), history_id=history_id)
+    target = Target.objects.select_related("kpi").filter(pk=record.id).first()
+    if target is None:  # deleted since, with its KPI or on its own
+        messages.error(request, _("This target no longer exists; there is nothing to revert."))
         return redirect("program")
-    messages.success(request, _("Target %(year)s restored.") % {"year": target.year})
-    return redirect("kpi_detail", code=target.kpi.code)
+    kpi = target.kpi
+    previous = record.prev_record
+    if previous is None or record.history_type != "~":
+        messages.error(request, _("This change cannot be reverted: there is nothing before it."))
+        return redirect("kpi_detail", code=kpi.code)
+    confirm_url = reverse("target_revert", args=[history_id])
+    if request.method == "POST":
+        seen = int_param(request.POST.get("seen"))
+        try:
+            if seen is None:
+                raise services.WorkflowError(str(STALE_FORM))
+            target = services.revert_target_change(
+                user=request.user,
+                record=record,
+                reason=request.POST.get("reason", ""),
+                seen_history_id=seen,
+            )
+        except services.WorkflowError as exc:
+            messages.error(request, str(exc))
+            kept_input.keep(request, f"revert-{history_id}", ("reason",))
+            return redirect(confirm_url)
+        messages.success(
+            request,
+            _("Target %(year)s of %(code)s restored to %(value)s (the change of %(when)s undone).")
+            % {
+                "year": target.year,
+                "code": kpi.code,
+                "value": kpi.measure.display_target(target.value, target.value2),
+                "when": timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+        return redirect("kpi_detail", code=kpi.code)
+    user = record.history_user
+    ctx = {
+        "kpi": kpi,
+        "record": record,
+        "who": (user.get_full_name() or user.username) if user else "—",
+        "why": describe(record.history_change_reason),
+        "old": kpi.measure.display_target(previous.value, previous.value2),
+        "new": kpi.measure.display_target(record.value, record.value2),
+        "now": kpi.measure.display_target(target.value, target.value2),
+        "seen": target.history.values_list("history_id", flat=True).first(),
+    }
+    # A revert that was refused comes back with the reason as typed, marked.
+    kept = kept_input.take(request, f"revert-{history_id}")
+    ctx["kept_reason"], ctx["refused"] = kept.get("reason", ""), bool(kept)
+    ctx["changed_since"] = ctx["seen"] != record.history_id
+    return render(request, "kpis/target_revert.html", ctx)

@@ -137,14 +137,21 @@ def projection_for(row: KpiRow, end_year: int) -> Projection | None:
     )
 
 
+# The workflow's states as the overview counts them, in the order it shows them; a KPI
+# with no value at all is "missing" (as on Progress and My KPIs).
+ENTRY_STATES = ("approved", "submitted", "returned", "draft")
+
+
 def entry_progress(states: list[tuple[int, str, int]], kpi_counts: dict[int, int]) -> dict:
-    """Approved / submitted / missing per direction from (direction, state, count) rows."""
+    """Approved / submitted / returned / draft / missing per direction from (direction,
+    state, count) rows: every state counted as itself, as on Progress, so a returned
+    value is never counted as missing."""
     progress = {
-        number: {"approved": 0, "submitted": 0, "missing": total}
+        number: {**dict.fromkeys(ENTRY_STATES, 0), "missing": total}
         for number, total in kpi_counts.items()
     }
     for number, state, count in states:
-        if state in ("approved", "submitted") and number in progress:
+        if state in ENTRY_STATES and number in progress:
             progress[number][state] += count
             progress[number]["missing"] -= count
     return progress

@@ -9,16 +9,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from directions.selectors import current_program
-from kpis import roles
-from kpis.services import latest_open_year
+from kpis import kept_input, roles
+from kpis.services import WorkflowError, latest_open_year
 from metu_strategy.params import year_param
 from reports.excel import build_ministry_report, report_filename, workbook_bytes
 from reports.models import FrozenReport
-from reports.selectors import latest_year_with_values
+from reports.selectors import freeze_summary, latest_year_with_values
 from reports.services import freeze_report
 
 security_log = logging.getLogger("metu.security")
@@ -54,37 +57,91 @@ def frozen_reports(request: HttpRequest) -> HttpResponse:
     if program is None:
         raise Http404
     reports = FrozenReport.objects.filter(program=program).select_related("created_by")
+    # A freeze that was refused, or taken back from its confirmation, comes back as typed.
+    kept = kept_input.take(request, KEPT_FREEZE)
+    reported_year = latest_open_year(program) or program.start_year
     ctx = {
         "program": program,
         "reports": reports,
         "can_freeze": roles.is_planner(request.user),
-        "reported_year": latest_open_year(program) or program.start_year,
+        "reported_year": reported_year,
+        "freeze_year": year_param(kept.get("year"), program, reported_year),
+        "freeze_include": kept.get("include") == "submitted",
+        "freeze_note": kept.get("note", ""),
+        "note_max": NOTE_MAX,
     }
     return render(request, "reports/frozen_reports.html", ctx)
 
 
+KEPT_FREEZE = "freeze"
+NOTE_MAX = FrozenReport._meta.get_field("note").max_length
+
+
 @require_POST
 def freeze(request: HttpRequest) -> HttpResponse:
+    """Freeze the year's report once the planning office has seen what it would lack
+    (a POST without `confirm` shows that); `action=back` returns to the form as typed."""
     if not roles.is_planner(request.user):
         raise PermissionDenied
     program = current_program()
-    year = year_param(request.POST.get("year"), program) if program is not None else None
+    if program is None:
+        raise Http404
+    year = year_param(request.POST.get("year"), program)
+    include_submitted = request.POST.get("include") == "submitted"
+    note = request.POST.get("note", "")
+    problems = []
     if year is None:
-        messages.error(request, _("Choose a year of the program."))
-        return redirect("frozen_reports")
-    report = freeze_report(
-        user=request.user,
-        program=program,
-        year=year,
-        include_submitted=request.POST.get("include") == "submitted",
-        note=request.POST.get("note", ""),
-    )
+        problems.append(_("Nothing was frozen: choose a year of the program."))
+    if len(note.strip()) > NOTE_MAX:
+        problems.append(
+            _("Nothing was frozen: the note may be at most %(max)s characters; it has %(n)s.")
+            % {"max": NOTE_MAX, "n": len(note.strip())}
+        )
+    if problems or request.POST.get("action") == "back":
+        for problem in problems:
+            messages.error(request, problem)
+        return _back_to_form(request)
+    summary = freeze_summary(program, year, include_submitted=include_submitted)
+    if request.POST.get("confirm") != "yes":
+        ctx = {
+            "program": program,
+            "summary": summary,
+            "note": note.strip(),
+            "include": "submitted" if include_submitted else "",
+            "language": get_language_info(translation.get_language())["name_local"],
+        }
+        return render(request, "reports/freeze_confirm.html", ctx)
+    try:
+        report = freeze_report(
+            user=request.user,
+            program=program,
+            year=year,
+            include_submitted=include_submitted,
+            note=note,
+        )
+    except WorkflowError as exc:
+        messages.error(request, str(exc))
+        return _back_to_form(request)
+    counted = _("approved and submitted values") if include_submitted else _("approved values only")
     messages.success(
         request,
-        _("The %(year)s report is frozen. This file will download unchanged from now on.")
-        % {"year": report.year},
+        _(
+            "The %(year)s report is frozen with %(counted)s: %(with)s of %(targets)s KPIs "
+            "with a target have a value in it. This file will download unchanged from now on."
+        )
+        % {
+            "year": report.year,
+            "counted": counted,
+            "with": summary.with_value,
+            "targets": summary.with_target,
+        },
     )
     return redirect("frozen_reports")
+
+
+def _back_to_form(request: HttpRequest) -> HttpResponse:
+    kept_input.keep(request, KEPT_FREEZE, ("year", "include", "note"))
+    return redirect(reverse("frozen_reports") + "#freeze")
 
 
 def frozen_download(request: HttpRequest, pk: int) -> HttpResponse:

@@ -320,3 +320,41 @@ def latest_year_with_values(program: Program, *, include_submitted: bool = False
         .first()
     )
     return year or program.start_year
+
+
+@dataclass
+class FreezeSummary:
+    """What a report frozen now would hold for a year: the KPIs with a target and no
+    counted value (their cells empty), and the values submitted but not approved."""
+
+    year: int
+    include_submitted: bool
+    with_target: int
+    without_value: list[Kpi]
+    submitted: int
+
+    @property
+    def with_value(self) -> int:
+        return self.with_target - len(self.without_value)
+
+
+def freeze_summary(program: Program, year: int, *, include_submitted: bool) -> FreezeSummary:
+    """Counted as the report counts: approved values, and submitted ones when asked."""
+    counted = Actual.objects.filter(
+        kpi__program=program,
+        year=year,
+        value__isnull=False,
+        state__in=counted_states(include_submitted=include_submitted),
+    ).values("kpi_id")
+    targeted = Kpi.objects.filter(
+        program=program, targets__year=year, targets__value__isnull=False
+    ).distinct()
+    without_value = list(
+        targeted.exclude(id__in=counted)
+        .select_related("owner")
+        .order_by("task__goal__direction__number", "task__position", "position")
+    )
+    submitted = Actual.objects.filter(
+        kpi__program=program, year=year, state=ActualState.SUBMITTED
+    ).count()
+    return FreezeSummary(year, include_submitted, targeted.count(), without_value, submitted)

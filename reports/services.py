@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from directions.models import Program
 from kpis import roles
+from kpis.services import WorkflowError
 from reports.excel import build_ministry_report, workbook_bytes
 from reports.exports import program_document
 from reports.models import FrozenReport
@@ -22,6 +23,16 @@ def freeze_report(
     """Build the year's report now and keep the file and the values it came from."""
     if not roles.is_planner(user):
         raise PermissionDenied(_("Only the planning office may freeze a report."))
+    if not program.covers(year):
+        raise WorkflowError(_("%(year)s is not a year of the program.") % {"year": year})
+    note = note.strip()
+    limit = FrozenReport._meta.get_field("note").max_length
+    if len(note) > limit:
+        # Never cut: the note is what identifies the letter the report went with.
+        raise WorkflowError(
+            _("Nothing was frozen: the note may be at most %(max)s characters; it has %(n)s.")
+            % {"max": limit, "n": len(note)}
+        )
     language = translation.get_language()
     content = workbook_bytes(
         build_ministry_report(
@@ -35,7 +46,7 @@ def freeze_report(
         language=language,
         sha256=FrozenReport.digest(content),
         snapshot=program_document(program, include_submitted=include_submitted),
-        note=note.strip()[:300],
+        note=note,
         created_by=user,
     )
     report.file.save("report.xlsx", ContentFile(content), save=False)

@@ -71,7 +71,7 @@ def _overview_context(program: Program, options: dict) -> dict:
         ],
         "progress_total": {
             key: sum(p[key] for p in progress.values())
-            for key in ("approved", "submitted", "missing")
+            for key in (*dashboards.ENTRY_STATES, "missing")
         },
         "behind": dashboards.behind(rows, year),
         "statuses": Status,

@@ -531,7 +531,7 @@ def test_a_backup_refuses_files_it_could_not_restore(program, tmp_path):
 @pytest.mark.django_db
 def test_an_altered_frozen_report_is_not_served(planner, program, caplog):
     planner.cookies["django_language"] = "en"
-    planner.post(reverse("freeze_report"), {"year": "2025"})
+    planner.post(reverse("freeze_report"), {"year": "2025", "confirm": "yes"})
     frozen = FrozenReport.objects.get()
     url = reverse("frozen_download", args=[frozen.pk])
     assert FrozenReport.digest(b"".join(planner.get(url).streaming_content)) == frozen.sha256

@@ -61,7 +61,7 @@ def test_overview_defaults_to_the_latest_year_with_values(rector, values):
 
 def test_entry_progress_on_the_overview(rector, values):
     progress = rector.get(reverse("home") + "?year=2024").context["progress_total"]
-    assert progress == {"approved": 4, "submitted": 1, "missing": 75}
+    assert progress == {"approved": 4, "submitted": 1, "returned": 0, "draft": 0, "missing": 75}
 
 
 def test_matrix_shows_every_kpi_and_year_with_symbols(rector, values):

@@ -248,7 +248,9 @@ def test_export_report_command(program, tmp_path):
 
 def test_frozen_report_is_kept_unchanged(planner, program):
     approve(program, "1.1.3", 2024, 62)
-    response = planner.post(reverse("freeze_report"), {"year": "2024", "note": "No. 15-04/112"})
+    response = planner.post(
+        reverse("freeze_report"), {"year": "2024", "note": "No. 15-04/112", "confirm": "yes"}
+    )
     assert response.status_code == 302
     frozen = FrozenReport.objects.get()
     original = planner.get(reverse("frozen_download", args=[frozen.pk]))

@@ -178,7 +178,7 @@ def test_freezing_a_garbled_year_asks_for_a_year(values):
     response = sign_in("planner").post(
         "/reports/frozen/freeze/", {"year": SUPERSCRIPT_TWO}, follow=True
     )
-    assert "Choose a year of the program." in messages_of(response)
+    assert "Nothing was frozen: choose a year of the program." in messages_of(response)
 
 
 # --- Addresses: converters admit only what a URL may hold --------------------------
@@ -210,7 +210,7 @@ def test_only_open_and_close_change_a_year(state, values):
 
 def test_open_and_close_still_change_a_year(values):
     planner = sign_in("planner")
-    planner.post("/years/2025/close/")
+    planner.post("/years/2025/close/", {"confirm": "yes"})
     assert not ReportingYear.objects.get(year=2025).is_open
     planner.post("/years/2025/open/")
     assert ReportingYear.objects.get(year=2025).is_open

@@ -228,7 +228,7 @@ def test_the_planning_office_sees_a_reset_on_the_kpi_page_and_can_revert_it(prog
         page = planner.get("/kpi/1.1.1/").content.decode()
     assert "Reloaded from the program fixture" in page
     record = target.history.latest("history_id")
-    services.revert_target_change(user=user, record=record)
+    services.revert_target_change(user=user, record=record, reason="The reset was a mistake")
     target.refresh_from_db()
     assert target.value == 4600  # back to the planning office's value
 

@@ -59,6 +59,7 @@ GET_PAGES = [
     ("/review/", PLANNER_ONLY),
     ("/review/?state=approved", PLANNER_ONLY),
     ("/progress/", PLANNER_ONLY),
+    ("/years/2025/close/", PLANNER_ONLY),
     ("/admin/", PLANNER_ONLY),
     ("/admin/kpis/actual/", PLANNER_ONLY),
     ("/admin/kpis/target/import/", PLANNER_ONLY),
@@ -95,10 +96,13 @@ def _actions(world):
             "/review/approve-selected/",
             {"selected": [submitted.pk], f"version-{submitted.pk}": submitted.version},
         ),
-        ("/years/2025/close/", {}),
-        ("/reports/frozen/freeze/", {"year": "2025"}),
+        ("/years/2025/close/", {"confirm": "yes"}),
+        ("/reports/frozen/freeze/", {"year": "2025", "confirm": "yes"}),
         (f"/targets/{world['target'].pk}/change/", {"value": "1", "reason": "x"}),
-        (f"/targets/history/{world['target_change']}/revert/", {}),
+        (
+            f"/targets/history/{world['target_change']}/revert/",
+            {"reason": "A mistake", "seen": world["target_change"]},
+        ),
     ]
 
 

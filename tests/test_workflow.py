@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kpis import services
 from kpis.models import Actual, ActualState, Kpi, ReportingYear, Target
@@ -207,11 +207,16 @@ def test_target_change_needs_a_reason_and_can_be_reverted(program, users):
     assert change.value == D(4800)
     assert describe(change.history_change_reason) == "Target changed: New admission plan"
 
-    services.revert_target_change(user=users["planner"], record=change)
+    with pytest.raises(WorkflowError):
+        services.revert_target_change(user=users["planner"], record=change, reason=" ")
+    services.revert_target_change(user=users["planner"], record=change, reason="Old plan stands")
     target.refresh_from_db()
     assert (target.value, target.raw_text) == (D(4500), "4500")
     revert = target.history.first()
-    assert describe(revert.history_change_reason).startswith("Change reverted: ")
+    undone = timezone.localtime(change.history_date).strftime("%Y-%m-%d %H:%M")
+    assert describe(revert.history_change_reason) == (
+        f"Change reverted: {undone} — Old plan stands"
+    )
     assert revert.history_user == users["planner"]
 
 

@@ -73,7 +73,9 @@ def test_planner_pages_break_no_content_security_rule(program, live_server, brow
     for path in [
         "/entry/?year=2025",
         "/review/",
+        "/review/?view=table&year=all",
         "/progress/",
+        "/years/2025/close/",
         "/reports/frozen/",
         "/admin/",
         "/admin/kpis/kpi/",
