@@ -16,10 +16,12 @@ counted actual value it is *no data*.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 HUNDRED = Decimal(100)
@@ -32,6 +34,7 @@ class Status(models.TextChoices):
     BEHIND = "behind", _("behind target")
     NO_TARGET = "no_target", _("no target")
     NO_DATA = "no_data", _("no data")
+    NOT_DUE = "not_due", _("not yet due")
 
 
 # Shown beside the colour so that status never depends on colour alone.
@@ -41,6 +44,7 @@ STATUS_SYMBOLS = {
     Status.BEHIND: "✗",
     Status.NO_TARGET: "–",
     Status.NO_DATA: "?",
+    Status.NOT_DUE: "…",
 }
 
 
@@ -89,14 +93,16 @@ def assess(
     actual: Decimal | None,
     *,
     threshold: Decimal | None = None,
+    due: bool = True,
 ) -> Assessment:
-    """The status of one KPI in one year, from the numbers the rules judge.
+    """The status of one KPI in one year, from the numbers the rules judge. A year
+    that has not ended (`due` False) is not yet due without a value, never "no data".
 
     For a KPI, `assess_kpi` passes the numbers its measure judges."""
     if target is None:
         return Assessment(Status.NO_TARGET)
     if actual is None:
-        return Assessment(Status.NO_DATA)
+        return Assessment(Status.NO_DATA if due else Status.NOT_DUE)
     pct = achievement_pct(sense, target, actual)
     if is_met(sense, target, actual):
         return Assessment(Status.ACHIEVED, pct)
@@ -104,7 +110,9 @@ def assess(
     return Assessment(Status.CLOSE if pct >= limit else Status.BEHIND, pct)
 
 
-def assess_kpi(kpi, target, actual, *, threshold: Decimal | None = None) -> Assessment:
+def assess_kpi(
+    kpi, target, actual, *, threshold: Decimal | None = None, due: bool = True
+) -> Assessment:
     """The status of `kpi` in a year. `target` and `actual` are a Target and an Actual
     (anything with `value` and `value2`, see kpis.measures.Values), or None; the KPI's
     measure says which number is judged (the postgraduate share of the ratio)."""
@@ -112,7 +120,12 @@ def assess_kpi(kpi, target, actual, *, threshold: Decimal | None = None) -> Asse
     t = judged(target.value, target.value2) if target is not None else None
     has_actual = actual is not None and actual.value is not None
     a = judged(actual.value, actual.value2) if has_actual else None
-    return assess(kpi.sense, t, a, threshold=threshold)
+    return assess(kpi.sense, t, a, threshold=threshold, due=due)
+
+
+def is_due(year: int, today: date | None = None) -> bool:
+    """A year's values are reported once it has ended: in 2026, 2023–2025 are due."""
+    return year < (today or timezone.localdate()).year
 
 
 def status_for(kpi, year: int, *, include_submitted: bool = False) -> Assessment:

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from kpis.signals import data_changed
@@ -72,7 +73,9 @@ def cached_body(
     if not timeout:
         return render_to_string(template, build(), request=request)
     version = str(data_version(request))
-    key = ":".join(["dashboard", name, version, get_language(), *map(str, options)])
+    # Which years are due changes on New Year's Day, without any data changing.
+    today = str(timezone.localdate().year)
+    key = ":".join(["dashboard", name, version, today, get_language(), *map(str, options)])
     body = cache.get(key)
     if body is None:
         body = render_to_string(template, build(), request=request)

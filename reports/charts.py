@@ -13,6 +13,7 @@ STATUS_COLOURS = {
     "close": "#d39e00",
     "behind": "#b3261e",
     "no_data": "#9aa5b1",
+    "not_due": "#dfe4ea",
 }
 
 
@@ -52,6 +53,7 @@ def direction_chart(yearly: dict[int, GroupSummary]) -> dict:
         "close": _("close to target"),
         "behind": _("behind target"),
         "no_data": _("no data"),
+        "not_due": _("not yet due"),
     }
     return {
         "kind": "direction",

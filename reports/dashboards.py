@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from kpis.models import Kpi
 from kpis.projection import Projection, project
-from kpis.status import Assessment, Status, assess_kpi
+from kpis.status import Assessment, Status, assess_kpi, is_due
 
 HUNDRED = Decimal(100)
 
@@ -62,6 +63,21 @@ class GroupSummary:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    @property
+    def with_target(self) -> int:
+        """The KPIs with a target that year: what the achievement could be based on."""
+        return self.total - self.counts[Status.NO_TARGET]
+
+    @property
+    def with_value(self) -> int:
+        """The KPIs with a target and a counted value: what the achievement is based on."""
+        return len(self.achievements)
+
+    @property
+    def without_value(self) -> int:
+        """KPIs with a target and no counted value yet (missing, or not yet due)."""
+        return self.with_target - self.with_value
+
     def share(self, status: str) -> float:
         """Per cent of the group's KPIs with this status, for the stacked bars."""
         return round(100 * self.counts[status] / self.total, 1) if self.total else 0.0
@@ -72,8 +88,10 @@ class GroupSummary:
     share_close = property(lambda self: self.share(Status.CLOSE))
     share_behind = property(lambda self: self.share(Status.BEHIND))
     share_no_data = property(lambda self: self.share(Status.NO_DATA))
+    share_not_due = property(lambda self: self.share(Status.NOT_DUE))
     offset_behind = property(lambda self: self.share_achieved + self.share_close)
     offset_no_data = property(lambda self: self.offset_behind + self.share_behind)
+    offset_not_due = property(lambda self: self.offset_no_data + self.share_no_data)
 
     def count(self, status: str) -> int:
         return self.counts[status]
@@ -82,19 +100,21 @@ class GroupSummary:
     close = property(lambda self: self.counts[Status.CLOSE])
     behind = property(lambda self: self.counts[Status.BEHIND])
     no_data = property(lambda self: self.counts[Status.NO_DATA])
+    not_due = property(lambda self: self.counts[Status.NOT_DUE])
     no_target = property(lambda self: self.counts[Status.NO_TARGET])
 
 
-def kpi_rows(kpis, years: list[int]) -> list[KpiRow]:
+def kpi_rows(kpis, years: list[int], *, today: date | None = None) -> list[KpiRow]:
     """Each KPI (from reports.selectors.kpis_with_values) with a cell per year: its
-    target, counted value and status."""
+    target, counted value and status (a year that has not ended is not yet due)."""
+    due = {year: is_due(year, today) for year in years}
     rows = []
     for kpi in kpis:
         targets, actuals = kpi.yearly_targets, kpi.yearly_actuals
         cells = []
         for year in years:
             target, actual = targets.get(year), actuals.get(year)
-            assessment = assess_kpi(kpi, target, actual)
+            assessment = assess_kpi(kpi, target, actual, due=due[year])
             cells.append(Cell(year, target, actual, assessment))
         rows.append(KpiRow(kpi, cells))
     return rows

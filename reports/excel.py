@@ -44,6 +44,7 @@ STATUS_FILLS = {
     Status.BEHIND: "FFC7CE",
     Status.NO_TARGET: "EDEDED",
     Status.NO_DATA: "FFFFFF",
+    Status.NOT_DUE: "F4F6F8",
 }
 # Calibri is what Excel opens with; LibreOffice prints it with Carlito, which has the
 # same widths (Debian's fonts-crosextra-carlito), so the row heights below hold in both.
@@ -457,7 +458,14 @@ def _print_setup(sheet: Worksheet, *, paper: str, landscape: bool, one_page: boo
 
 def _summary_sheet(sheet: Worksheet, program: Program, rows, years, words: Words) -> None:
     sheet.title = _("Summary")[:31]
-    statuses = [Status.ACHIEVED, Status.CLOSE, Status.BEHIND, Status.NO_TARGET, Status.NO_DATA]
+    statuses = [
+        Status.ACHIEVED,
+        Status.CLOSE,
+        Status.BEHIND,
+        Status.NO_DATA,
+        Status.NOT_DUE,
+        Status.NO_TARGET,
+    ]
     columns = [(_("Year"), 7), (_("Direction"), 44), (_("KPIs"), 7)]
     columns += [(words.statuses[status], 12) for status in statuses]
     columns += [(_("Achievement, %"), 12)]
@@ -510,7 +518,7 @@ def _summary_row(sheet, row: int, year: int, label: str, summary, statuses, *, t
             alignment=RIGHT,
         )
     style(
-        sheet.cell(row, 9, _number(summary.achievement)),
+        sheet.cell(row, 4 + len(statuses), _number(summary.achievement)),
         ("percent", total),
         **common,
         number_format='0.0"%"',

@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q
 from directions.models import Alignment, Direction, Program, TargetIndicator, Task
 from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.reasons import describe
-from kpis.status import assess_kpi
+from kpis.status import assess_kpi, is_due
 
 
 def counted_states(*, include_submitted: bool) -> list[str]:
@@ -289,7 +289,7 @@ def kpi_page(kpi: Kpi, user, program: Program) -> dict:
     for year in program.years:
         actual = actuals.get(year)
         counted = actual if actual and actual.state == ActualState.APPROVED else None
-        assessment = assess_kpi(kpi, targets.get(year), counted)
+        assessment = assess_kpi(kpi, targets.get(year), counted, due=is_due(year))
         years.append(
             {"year": year, "target": targets.get(year), "actual": actual, "assessment": assessment}
         )
