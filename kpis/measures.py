@@ -62,6 +62,7 @@ class Unit(models.TextChoices):
     COUNT = "count", _("units (count)")
     RATIO = "ratio", _("ratio, higher / postgraduate (%)")
     RANK = "rank", _("place in a ranking")
+    MONEY = "money", _("thousand tenge")
 
 
 # --- Numbers as people type them -------------------------------------------------------
@@ -290,9 +291,12 @@ class Measure:
         return self.display(value, value2)
 
     def inputs(self, value: Decimal | None, value2: Decimal | None) -> tuple[str, str]:
-        """What the entry form's inputs hold for a stored value: as `display` writes it,
-        which `parse_parts` reads back the same."""
-        return ("" if value is None else display_number(self._shown(value))), ""
+        """What the entry form's inputs hold for a stored value, which `parse_parts` reads
+        back the same: as `display` writes it, without grouping where "3,000" could be
+        read as a decimal."""
+        if value is None:
+            return "", ""
+        return display_number(self._shown(value), grouping=self.whole), ""
 
     def _shown(self, value: Decimal) -> Decimal:
         return value.quantize(Decimal(1)) if self.whole else value
@@ -594,12 +598,28 @@ class SplitRatio(Measure):
         return gettext("Postgraduate share, %")
 
 
+@dataclass(frozen=True)
+class Amount(Measure):
+    """An amount of money (in thousand tenge): 0 or more, kopecks allowed."""
+
+    def check_number(self, value: Decimal) -> None:
+        super().check_number(value)
+        if -value.as_tuple().exponent > 2:
+            raise ValidationError(
+                gettext("Use at most two digits after the decimal comma."), code="too_precise"
+            )
+
+    def below_minimum(self) -> str:
+        return gettext("An amount cannot be negative.")
+
+
 MEASURES: dict[str, Measure] = {
     Unit.PERCENT: Share(Unit.PERCENT),
     Unit.PERSONS: WholeNumber(Unit.PERSONS),
     Unit.COUNT: WholeNumber(Unit.COUNT),
     Unit.RANK: Place(Unit.RANK),
     Unit.RATIO: SplitRatio(Unit.RATIO),
+    Unit.MONEY: Amount(Unit.MONEY),
 }
 
 

@@ -37,11 +37,31 @@ class Sense(models.TextChoices):
     RANK = "rank", _("rank: place within the top N")
 
 
+class OrgUnitKind(models.TextChoices):
+    UNIVERSITY = "university", _("university")
+    FACULTY = "faculty", _("faculty or institute")
+    DEPARTMENT = "department", _("department")
+    OFFICE = "office", _("office")
+
+
 class OrgUnit(models.Model):
-    """A structural unit of the university (department, office) that owns KPIs."""
+    """A structural unit of the university. Units form a tree (university → faculty or
+    institute → department or office); a unit owns KPIs and reports inputs, and what
+    its subtree reports adds up to its own figure."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=OrgUnitKind.choices, default=OrgUnitKind.OFFICE
+    )
+    parent = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
     heads = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="headed_units",
@@ -341,20 +361,216 @@ class Actual(models.Model):
         return self.value is not None
 
 
+class Input(models.Model):
+    """A yearly count that units report (the teaching staff, the students, the income):
+    the parts calculated KPIs are built from. One input may feed many KPIs."""
+
+    program = models.ForeignKey(
+        Program, models.CASCADE, related_name="inputs", verbose_name=_("program")
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name"), max_length=300)
+    unit = models.CharField(
+        _("unit of measure"), max_length=10, choices=Unit.choices, default=Unit.PERSONS
+    )
+    reporters = models.ManyToManyField(
+        OrgUnit,
+        related_name="reported_inputs",
+        blank=True,
+        verbose_name=_("units that report it"),
+    )
+    proposed = models.BooleanField(
+        _("proposed"),
+        default=False,
+        help_text=_("Loaded from the proposed definitions; the planning office confirms it."),
+    )
+    history = HistoricalRecords(excluded_fields=[f"name_{lang}" for lang in ("kk", "ru", "en")])
+
+    class Meta:
+        verbose_name = _("input")
+        verbose_name_plural = _("inputs")
+        ordering = ["program", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="input_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def measure(self) -> Measure:
+        return measure_for(self.unit)
+
+
+class Calculation(models.Model):
+    """How a KPI is calculated from inputs instead of entered: the sum of the numerator
+    inputs over the reporting units, or, with a denominator, numerator ÷ denominator ×
+    100, each side summed over the units before dividing."""
+
+    kpi = models.OneToOneField(
+        Kpi, models.CASCADE, related_name="calculation", verbose_name=_("KPI")
+    )
+    numerator = models.ManyToManyField(
+        Input, related_name="numerator_of", verbose_name=_("numerator")
+    )
+    denominator = models.ManyToManyField(
+        Input, related_name="denominator_of", blank=True, verbose_name=_("denominator")
+    )
+    proposed = models.BooleanField(
+        _("proposed"),
+        default=False,
+        help_text=_("Loaded from the proposed definitions; the planning office confirms it."),
+    )
+
+    class Meta:
+        verbose_name = _("calculation")
+        verbose_name_plural = _("calculations")
+
+    def __str__(self) -> str:
+        return str(self.kpi)
+
+    @property
+    def is_share(self) -> bool:
+        return self.denominator.exists() if self.pk else False
+
+
+class ContributionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ContributionQuerySet:
+        """Drafts and returned contributions belong to their unit and the planning office;
+        submitted and approved ones are read by everyone signed in."""
+        from kpis import roles
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if roles.is_planner(user):
+            return self.all()
+        return self.filter(Q(state__in=PUBLISHED_STATES) | Q(unit__heads=user)).distinct()
+
+    def counted(self, *, include_submitted: bool = False) -> ContributionQuerySet:
+        states = [ActualState.APPROVED]
+        if include_submitted:
+            states.append(ActualState.SUBMITTED)
+        return self.filter(state__in=states)
+
+
+class Contribution(models.Model):
+    """What one unit reported of an input for a year, and where it is in the workflow:
+    the same draft → submitted → approved (or returned) as a KPI's value."""
+
+    input = models.ForeignKey(
+        Input, models.CASCADE, related_name="contributions", verbose_name=_("input")
+    )
+    unit = models.ForeignKey(
+        OrgUnit, models.PROTECT, related_name="contributions", verbose_name=_("unit")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("value"), **VALUE_FIELD)
+    value2 = models.DecimalField(_("second part"), **VALUE_FIELD)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ActualState.choices, default=ActualState.DRAFT
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    explanation = models.TextField(_("explanation"), blank=True)
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    entered_by = _person(_("entered by"))
+    submitted_by = _person(_("submitted by"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_by = _person(_("approved by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    history = HistoricalRecords()
+
+    objects = ContributionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["input", "unit", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["input", "unit", "year"], name="contribution_one_per_unit_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100), name="contribution_year_plausible"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="submitted") | Q(submitted_at__isnull=False),
+                name="contribution_submitted_has_submitted_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="approved")
+                | Q(submitted_at__isnull=False, approved_at__isnull=False),
+                name="contribution_approved_has_timestamps",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.input.code} · {self.unit.code} {self.year}: {self.value}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == ActualState.APPROVED
+
+
+class Exemption(models.Model):
+    """A unit that has nothing to report of an input in a year (a faculty without
+    postgraduates): its part is not waited for, and counts as nothing."""
+
+    input = models.ForeignKey(
+        Input, models.CASCADE, related_name="exemptions", verbose_name=_("input")
+    )
+    unit = models.ForeignKey(
+        OrgUnit, models.CASCADE, related_name="exemptions", verbose_name=_("unit")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    reason = models.TextField(_("reason"))
+    decided_by = _person(_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("not applicable")
+        verbose_name_plural = _("not applicable")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["input", "unit", "year"], name="exemption_one_per_unit_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.input.code} · {self.unit.code} {self.year}"
+
+
 def evidence_path(instance: Evidence, filename: str) -> str:
     """A random name: the original name is kept in the database, never on disk."""
     import uuid
     from pathlib import PurePath
 
     suffix = PurePath(filename).suffix.lower()[:8]
-    return f"evidence/{instance.actual.year}/{uuid.uuid4().hex}{suffix}"
+    return f"evidence/{instance.owner.year}/{uuid.uuid4().hex}{suffix}"
 
 
 class Evidence(models.Model):
-    """A file that backs an actual value: a report, an order, a certificate."""
+    """A file that backs a KPI's value or a unit's contribution: a report, an order, a
+    certificate."""
 
     actual = models.ForeignKey(
-        Actual, models.CASCADE, related_name="evidence", verbose_name=_("actual value")
+        Actual,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name=_("actual value"),
+    )
+    contribution = models.ForeignKey(
+        Contribution,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="evidence",
+        verbose_name=_("contribution"),
     )
     file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -367,7 +583,19 @@ class Evidence(models.Model):
     class Meta:
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
-        ordering = ["actual", "uploaded_at"]
+        ordering = ["actual", "contribution", "uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actual__isnull=False, contribution__isnull=True)
+                | Q(actual__isnull=True, contribution__isnull=False),
+                name="evidence_backs_one_value",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def owner(self) -> Actual | Contribution:
+        """The value or contribution the file backs."""
+        return self.actual if self.actual_id else self.contribution

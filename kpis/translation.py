@@ -1,6 +1,6 @@
 from modeltranslation.translator import TranslationOptions, register
 
-from kpis.models import Kpi, OrgUnit
+from kpis.models import Input, Kpi, OrgUnit
 
 
 @register(Kpi)
@@ -10,4 +10,9 @@ class KpiTranslation(TranslationOptions):
 
 @register(OrgUnit)
 class OrgUnitTranslation(TranslationOptions):
+    fields = ("name",)
+
+
+@register(Input)
+class InputTranslation(TranslationOptions):
     fields = ("name",)

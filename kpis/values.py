@@ -45,8 +45,8 @@ def to_json_number(value: Decimal | None) -> int | float | None:
     return float(normalized)
 
 
-def display_number(value: Decimal) -> str:
+def display_number(value: Decimal, *, grouping: bool = True) -> str:
     """A number in the reader's language: 3 160 and 4,5 in Kazakh and Russian."""
     from django.utils import formats
 
-    return formats.number_format(value.normalize(), use_l10n=True, force_grouping=True)
+    return formats.number_format(value.normalize(), use_l10n=True, force_grouping=grouping)

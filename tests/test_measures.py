@@ -85,6 +85,15 @@ CASES = {
         target=[("99,5/0,5", (D("99.5"), D("0.5"))), ("97/3", (D(97), D(3)))],
         bad_target=["97"],
     ),
+    "money": Case(
+        typed=[("1 250,5", (D("1250.5"), None)), ("3 000", (D(3000), None))],
+        refused=[("-1", "cannot be negative"), ("10.125", "two digits")],
+        judged=((D("1250.5"), None), D("1250.5")),
+        shown={"kk": ((D("1250.5"), None), "1\u00a0250,5"), "en": ((D(3000), None), "3,000")},
+        json=[((D("1250.5000"), None), 1250.5)],
+        cell=[((D("1250.5"), None), 1250.5)],
+        target=[("1250,5", (D("1250.5"), None))],
+    ),
 }
 UNITS = list(MEASURES)
 
