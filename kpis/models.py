@@ -306,6 +306,11 @@ class Actual(models.Model):
         _("explanation"), blank=True, help_text=_("Why the target was missed.")
     )
     return_reason = models.TextField(_("reason for return"), blank=True)
+    override_reason = models.TextField(
+        _("why entered instead of calculated"),
+        blank=True,
+        help_text=_("A calculated KPI's value entered by the planning office, and why."),
+    )
     entered_by = _person(_("entered by"))
     submitted_by = _person(_("submitted by"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)

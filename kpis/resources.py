@@ -478,10 +478,10 @@ class ActualResource(_WorkflowResource):
                 user=self.user, program=self.program, year=year, entries=[e for _r, e in pairs]
             )
         except services.EntryErrors as exc:
-            by_kpi = {row.kpi.id: row for row, _entry in pairs}
-            for kpi_id, problems in exc.errors.items():
+            by_key = {entry.key: row for row, entry in pairs}
+            for key, problems in exc.errors.items():
                 for problem in problems:
-                    by_kpi[kpi_id].fail(NON_FIELD_ERRORS, problem)
+                    by_key[key].fail(NON_FIELD_ERRORS, problem)
         except (services.WorkflowError, PermissionDenied) as exc:
             for row, _entry in pairs:
                 row.fail(NON_FIELD_ERRORS, str(exc) or _("Only the planning office may do this."))

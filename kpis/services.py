@@ -24,8 +24,19 @@ from simple_history.utils import bulk_create_with_history
 from directions.models import Program
 from kpis import roles
 from kpis.evidence import check_evidence
-from kpis.measures import Values
-from kpis.models import Actual, ActualState, Evidence, Kpi, ReportingYear, Target
+from kpis.measures import Measure, Values
+from kpis.models import (
+    Actual,
+    ActualState,
+    Calculation,
+    Contribution,
+    Evidence,
+    Input,
+    Kpi,
+    OrgUnit,
+    ReportingYear,
+    Target,
+)
 from kpis.reasons import Reason, recorded
 from kpis.signals import data_changed
 from kpis.status import Status, assess_kpi
@@ -41,18 +52,20 @@ class WorkflowError(Exception):
 
 
 class EntryErrors(WorkflowError):
-    """Some rows of an entry are invalid; nothing was saved."""
+    """Some rows of an entry are invalid; nothing was saved. `errors` is keyed by each
+    entry's `key`."""
 
-    def __init__(self, errors: dict[int, list[str]]):
+    def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
         super().__init__(_("Nothing was saved: correct the rows marked in red."))
 
 
 @dataclass
 class Entry:
-    """What a department head typed for one KPI in one year."""
+    """What a person typed for one row in one year: a KPI's university value, or one
+    unit's contribution to an input (`input` and `unit` instead of `kpi`)."""
 
-    kpi: Kpi
+    kpi: Kpi | None = None
     value: Decimal | None = None
     value2: Decimal | None = None
     comment: str = ""
@@ -60,6 +73,34 @@ class Entry:
     seen_version: int | None = None  # the version shown to the user; 0 when none existed
     submit: bool = False
     files: list[UploadedFile] = field(default_factory=list)
+    input: Input | None = None
+    unit: OrgUnit | None = None
+    reason: str = ""  # why the planning office enters a calculated KPI's value itself
+
+    @property
+    def key(self) -> str:
+        """The row the entry is about, named as the entry page's forms are."""
+        return row_key(self.kpi, self.input, self.unit)
+
+    @property
+    def measure(self) -> Measure:
+        return (self.kpi or self.input).measure
+
+    def new_row(self, year: int) -> Actual | Contribution:
+        if self.kpi is not None:
+            return Actual(kpi=self.kpi, year=year, version=0)
+        return Contribution(input=self.input, unit=self.unit, year=year, version=0)
+
+
+def row_key(kpi: Kpi | None = None, input: Input | None = None, unit: OrgUnit | None = None):
+    """k<kpi> for a KPI's value, i<input>-u<unit> for a unit's contribution."""
+    return f"k{kpi.id}" if kpi is not None else f"i{input.id}-u{unit.id}"
+
+
+def key_of(row: Actual | Contribution) -> str:
+    if isinstance(row, Actual):
+        return f"k{row.kpi_id}"
+    return f"i{row.input_id}-u{row.unit_id}"
 
 
 def conflict_message(actual: Actual) -> str:
@@ -95,71 +136,108 @@ def misses_target(kpi: Kpi, year: int, value, value2) -> bool:
 
 
 @transaction.atomic
-def save_entries(*, user, program: Program, year: int, entries: list[Entry]) -> list[Actual]:
-    """Save what was typed, as drafts or submitted; all rows or none."""
+def save_entries(
+    *, user, program: Program, year: int, entries: list[Entry]
+) -> list[Actual | Contribution]:
+    """Save what was typed, as drafts or submitted: KPIs' values and units'
+    contributions alike, all rows or none."""
     _check_entry_allowed(user, program, year, entries)
-    current = {
-        a.kpi_id: a
-        for a in Actual.objects.select_for_update().filter(
-            kpi_id__in=[entry.kpi.id for entry in entries], year=year
-        )
-    }
-    errors = _problems(entries, current, year)
+    current = _current_rows(entries, year, lock=True)
+    calculated = _calculated(entries)
+    errors = _problems(entries, current, year, calculated)
     if errors:
         raise EntryErrors(errors)
-    applied = [(e, _apply_entry(user, e, current.get(e.kpi.id), year)) for e in entries]
-    changes = [(entry, actual) for entry, actual in applied if actual is not None]
-    new = [actual for _entry, actual in changes if actual.pk is None]
-    existing = [actual for _entry, actual in changes if actual.pk is not None]
+    applied = [(e, _apply_entry(user, e, current.get(e.key), year, calculated)) for e in entries]
+    changes = [(entry, row) for entry, row in applied if row is not None]
     try:
         with transaction.atomic():
-            # New values in bulk (an Excel import creates thousands), with their history.
-            bulk_create_with_history(new, Actual, batch_size=500)
-            if new:
-                data_changed.send(sender=Actual)  # bulk_create sends no post_save
-            for actual in existing:
-                actual.save()
+            for model in (Actual, Contribution):
+                _write([row for _entry, row in changes if isinstance(row, model)], model)
     except IntegrityError:
-        # Another person created one of these values between our read and our write.
-        taken = Actual.objects.filter(kpi__in=[a.kpi_id for a in new], year=year)
-        raise EntryErrors(
-            {kpi_id: [CREATED_MEANWHILE] for kpi_id in taken.values_list("kpi_id", flat=True)}
-            or {a.kpi_id: [CREATED_MEANWHILE] for a in new}
-        ) from None
-    for entry, actual in changes:
+        # Another person created one of these rows between our read and our write.
+        taken = set(_current_rows([e for e, r in changes if r.pk is None], year, lock=False))
+        new = [entry.key for entry, row in changes if row.pk is None]
+        raise EntryErrors({key: [CREATED_MEANWHILE] for key in (taken or new)}) from None
+    for entry, row in changes:
         for upload in entry.files:
-            attach_evidence(actual=actual, user=user, upload=upload)
-    return [actual for _entry, actual in changes]
+            attach_evidence(actual=row, user=user, upload=upload)
+    return [row for _entry, row in changes]
+
+
+def _write(rows: list, model: type) -> None:
+    new = [row for row in rows if row.pk is None]
+    # New rows in bulk (an Excel import creates thousands), with their history.
+    bulk_create_with_history(new, model, batch_size=500)
+    if new:
+        data_changed.send(sender=model)  # bulk_create sends no post_save
+    for row in rows:
+        if row not in new:
+            row.save()
 
 
 def check_entries(*, user, program: Program, year: int, entries: list[Entry]) -> dict:
-    """What saving `entries` now would refuse, row by row, without saving anything: a
-    page shows these beside its own form errors, so every problem is seen at once."""
+    """What saving `entries` now would refuse, row by row (keyed by entry.key), without
+    saving anything: a page shows these beside its own form errors, so every problem is
+    seen at once."""
     _check_entry_allowed(user, program, year, entries)
-    current = {
-        a.kpi_id: a
-        for a in Actual.objects.filter(
-            kpi_id__in=[entry.kpi.id for entry in entries], year=year
-        ).select_related("kpi")
-    }
-    return _problems(entries, current, year)
+    current = _current_rows(entries, year, lock=False)
+    return _problems(entries, current, year, _calculated(entries))
+
+
+def _calculated(entries: list[Entry]) -> set[int]:
+    """The KPIs among the entries' whose value is calculated from inputs."""
+    kpi_ids = {entry.kpi.id for entry in entries if entry.kpi is not None}
+    return set(Calculation.objects.filter(kpi_id__in=kpi_ids).values_list("kpi_id", flat=True))
+
+
+def _current_rows(entries: list[Entry], year: int, *, lock: bool) -> dict:
+    """The stored rows the entries are about, by entry key (locked when saving)."""
+    kpi_ids = [entry.kpi.id for entry in entries if entry.kpi is not None]
+    inputs = {entry.input.id for entry in entries if entry.input is not None}
+    units = {entry.unit.id for entry in entries if entry.input is not None}
+    actuals = Actual.objects.filter(kpi_id__in=kpi_ids, year=year)
+    parts = Contribution.objects.filter(input_id__in=inputs, unit_id__in=units, year=year)
+    if lock:
+        actuals, parts = actuals.select_for_update(), parts.select_for_update()
+    rows = list(actuals) + (list(parts) if inputs else [])
+    wanted = {entry.key for entry in entries}
+    return {key_of(row): row for row in rows if key_of(row) in wanted}
 
 
 def _check_entry_allowed(user, program: Program, year: int, entries: list[Entry]) -> None:
     if not roles.is_planner(user) and not year_is_open(program, year):
         raise WorkflowError(_("%(year)s is closed for entry.") % {"year": year})
-    kpi_ids = [entry.kpi.id for entry in entries]
+    kpi_ids = {entry.kpi.id for entry in entries if entry.kpi is not None}
     allowed = set(Kpi.objects.editable_by(user).filter(id__in=kpi_ids).values_list("id", flat=True))
-    if allowed != set(kpi_ids):
+    if allowed != kpi_ids:
         raise PermissionDenied(_("You may not enter values for some of these KPIs."))
+    reportable = reportable_pairs(user, {entry.input.id for entry in entries if entry.input})
+    if any(entry.input and (entry.input.id, entry.unit.id) not in reportable for entry in entries):
+        raise PermissionDenied(_("You may not report some of these inputs for this unit."))
 
 
-def _problems(entries: list[Entry], current: dict[int, Actual], year: int) -> dict:
+def reportable_pairs(user, input_ids: set[int]) -> set[tuple[int, int]]:
+    """(input, unit) pairs among `input_ids` that `user` may report: a unit that reports
+    the input and that they head, or any such unit for the planning office."""
+    if not input_ids or not user.is_authenticated or not user.is_active:
+        return set()
+    reporters = Input.reporters.through.objects.filter(input_id__in=input_ids)
+    if not roles.is_planner(user):
+        if not roles.is_department_head(user):
+            return set()
+        reporters = reporters.filter(orgunit__heads=user)
+    return set(reporters.values_list("input_id", "orgunit_id"))
+
+
+def _problems(
+    entries: list[Entry], current: dict[str, object], year: int, calculated: set[int]
+) -> dict:
     errors = {}
     for entry in entries:
-        problems = _entry_problems(entry, current.get(entry.kpi.id), year)
+        overriding = entry.kpi is not None and entry.kpi.id in calculated
+        problems = _entry_problems(entry, current.get(entry.key), year, overriding=overriding)
         if problems:
-            errors[entry.kpi.id] = problems
+            errors[entry.key] = problems
     return errors
 
 
@@ -175,7 +253,7 @@ class Problem(str):
 TEXT_LIMIT = 2000  # a comment or an explanation, whichever way it is entered
 
 
-def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[Problem]:
+def _entry_problems(entry: Entry, actual, year: int, *, overriding: bool = False) -> list[Problem]:
     if actual and actual.state not in EDITABLE_STATES and _already_done(entry, actual):
         return []  # the same request again (a double click): nothing left to do
     version = actual.version if actual else 0
@@ -187,8 +265,15 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[Prob
         message = _("This value is %(state)s and can no longer be changed here.")
         return [Problem(message % {"state": actual.get_state_display()}, "locked")]
     problems = _value_problems(entry)
+    if overriding and not entry.reason.strip():
+        message = _(
+            "This KPI is calculated from its units' inputs: entering its value instead "
+            "needs a reason (e.g. persons counted in two faculties)."
+        )
+        problems.append(Problem(message, "needs_reason"))
     if (
-        entry.submit
+        entry.kpi is not None
+        and entry.submit
         and not problems
         and not entry.explanation.strip()
         and misses_target(entry.kpi, year, entry.value, entry.value2)
@@ -201,7 +286,7 @@ def _entry_problems(entry: Entry, actual: Actual | None, year: int) -> list[Prob
 def _value_problems(entry: Entry) -> list[Problem]:
     problems = []
     try:
-        entry.kpi.measure.check(entry.value, entry.value2)
+        entry.measure.check(entry.value, entry.value2)
     except ValidationError as exc:
         problems.extend(Problem(message, "invalid") for message in exc.messages)
     if entry.submit and entry.value is None:
@@ -256,8 +341,9 @@ def _already_done(entry: Entry, actual: Actual) -> bool:
     )
 
 
-def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual | None:
-    """Put what was typed on the value; None when there is nothing to save."""
+def _apply_entry(user, entry: Entry, actual, year: int, calculated: set[int]):
+    """Put what was typed on the value or contribution; None when there is nothing to
+    save."""
     if actual is not None and _already_done(entry, actual):
         return None
     values = {
@@ -266,11 +352,13 @@ def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual
         "comment": entry.comment.strip(),
         "explanation": entry.explanation.strip(),
     }
+    if entry.kpi is not None and entry.kpi.id in calculated:
+        values["override_reason"] = entry.reason.strip()
     if actual is None:
         untouched = entry.value is None and not values["comment"] and not entry.files
         if untouched and not entry.submit:
             return None
-        actual = Actual(kpi=entry.kpi, year=year, version=0)
+        actual = entry.new_row(year)
     changed = actual.pk is None or any(getattr(actual, k) != v for k, v in values.items())
     if not (changed or entry.submit or entry.files):
         return None
@@ -286,13 +374,15 @@ def _apply_entry(user, entry: Entry, actual: Actual | None, year: int) -> Actual
     return actual
 
 
-def attach_evidence(*, actual: Actual, user, upload: UploadedFile) -> Evidence:
+def attach_evidence(*, actual: Actual | Contribution, user, upload: UploadedFile) -> Evidence:
+    """A file backing `actual`: a KPI's value or a unit's contribution."""
     kept = actual.evidence.count()
     if kept >= settings.EVIDENCE_MAX_FILES:
         raise WorkflowError(too_many_files_message(kept))
     checked = check_evidence(upload)
+    owner = {"actual": actual} if isinstance(actual, Actual) else {"contribution": actual}
     evidence = Evidence(
-        actual=actual,
+        **owner,
         original_name=upload.name[:255],
         content_type=checked.content_type,
         size=upload.size,
@@ -306,8 +396,8 @@ def attach_evidence(*, actual: Actual, user, upload: UploadedFile) -> Evidence:
 
 @transaction.atomic
 def delete_evidence(*, user, evidence: Evidence) -> None:
-    actual = _lock(evidence.actual, None)
-    if not Kpi.objects.editable_by(user).filter(pk=actual.kpi_id).exists():
+    actual = _lock(evidence.owner, None)
+    if not may_write(user, actual):
         raise PermissionDenied
     if actual.state not in EDITABLE_STATES:
         raise WorkflowError(_("Evidence of a submitted or approved value cannot be removed."))
@@ -456,8 +546,23 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def _lock(actual: Actual, seen_version: int | None) -> Actual:
-    locked = Actual.objects.select_for_update().get(pk=actual.pk)
+def may_write(user, row: Actual | Contribution) -> bool:
+    """Whether `user` may change `row` (a KPI's value or a unit's contribution)."""
+    if isinstance(row, Actual):
+        return Kpi.objects.editable_by(user).filter(pk=row.kpi_id).exists()
+    return (row.input_id, row.unit_id) in reportable_pairs(user, {row.input_id})
+
+
+def is_calculated(kpi: Kpi) -> bool:
+    """Whether the KPI's value is calculated from inputs (a Calculation exists)."""
+    try:
+        return kpi.calculation is not None
+    except Calculation.DoesNotExist:
+        return False
+
+
+def _lock(actual, seen_version: int | None):
+    locked = type(actual).objects.select_for_update().get(pk=actual.pk)
     if seen_version is not None and locked.version != seen_version:
         raise WorkflowError(conflict_message(locked))
     return locked

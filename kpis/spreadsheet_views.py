@@ -163,9 +163,9 @@ def _confirm(request: HttpRequest, token: str, result, *, seen: dict[str, int]) 
             user=request.user, program=result.program, year=result.year, entries=entries
         )
     except services.EntryErrors as exc:
-        by_id = {row.kpi.id: row.code for row in result.changes}
-        for kpi_id, problems in exc.errors.items():
-            messages.error(request, f"{by_id.get(kpi_id, '?')}: {' '.join(map(str, problems))}")
+        by_key = {f"k{row.kpi.id}": row.code for row in result.changes}
+        for key, problems in exc.errors.items():
+            messages.error(request, f"{by_key.get(key, '?')}: {' '.join(map(str, problems))}")
         messages.error(request, str(exc))
         return redirect("import_preview", token=token)
     except services.WorkflowError as exc:

@@ -157,11 +157,11 @@ def _refuse_strangers(request: HttpRequest, program: Program, kpi_ids: set[int])
     return True
 
 
-def _show_row_errors(request: HttpRequest, forms, errors: dict[int, list[str]]) -> None:
-    by_kpi = {form.kpi.id: form for form in forms}
-    for kpi_id, problems in errors.items():
+def _show_row_errors(request: HttpRequest, forms, errors: dict[str, list[str]]) -> None:
+    by_key = {form.prefix: form for form in forms}
+    for key, problems in errors.items():
         for problem in problems:
-            by_kpi[kpi_id].add_error(None, problem)
+            by_key[key].add_error(None, problem)
     codes = [form.kpi.code for form in forms if form.errors]
     messages.error(
         request,

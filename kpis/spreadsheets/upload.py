@@ -328,7 +328,7 @@ def _as_downloaded(item: PreviewRow, kpi: Kpi, downloaded: Downloaded) -> bool:
 
 def _dry_run(preview: Preview, *, user) -> None:
     """What the workflow would refuse if the changes were saved now, row by row."""
-    rows = {row.kpi.id: row for row in preview.changes}
+    rows = {f"k{row.kpi.id}": row for row in preview.changes}
     if not rows:
         return
     try:
@@ -340,8 +340,8 @@ def _dry_run(preview: Preview, *, user) -> None:
         )
     except services.WorkflowError as exc:
         raise SpreadsheetError(str(exc)) from None
-    for kpi_id, row in rows.items():
-        found = problems.get(kpi_id)
+    for key, row in rows.items():
+        found = problems.get(key)
         if found:
             row.change, row.message = "error", " ".join(_for_a_file(p) for p in found)
         elif row.value is not None and not row.explanation:
