@@ -8,8 +8,20 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from directions.models import Program
-from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, Target
+from kpis.models import (
+    Actual,
+    ActualState,
+    Calculation,
+    Contribution,
+    Evidence,
+    Exemption,
+    Input,
+    Kpi,
+    OrgUnit,
+    Target,
+)
 from kpis.reasons import SEPARATOR, Reason, detail_of
+from kpis.rollup import Formula, Part, Rollup
 from kpis.status import assess_kpi
 
 
@@ -235,3 +247,37 @@ def owed_kpis(program: Program, year: int, unit: OrgUnit) -> QuerySet[Kpi]:
         .exclude(id__in=done)
         .order_by("task__goal__direction__number", "task__position", "position")
     )
+
+
+def read_rollup(program: Program, *, include_submitted: bool = False) -> Rollup:
+    """What the program's calculated KPIs are computed from: their formulas, who reports
+    each input, exemptions and the counted contributions (approved, or approved and
+    submitted). Six queries whatever the number of KPIs, inputs, units and years; one
+    for a program with no calculated KPI."""
+    sides: dict[int, dict[str, list[int]]] = {}
+    for side in ("numerator", "denominator"):
+        links = getattr(Calculation, side).through.objects.filter(calculation__kpi__program=program)
+        for kpi_id, input_id in links.values_list("calculation__kpi_id", "input_id").order_by(
+            "input_id"
+        ):
+            sides.setdefault(kpi_id, {"numerator": [], "denominator": []})[side].append(input_id)
+        if not sides:  # every calculated KPI has a numerator: none here, none at all
+            return Rollup({}, {}, set(), {}, {})
+    formulas = {
+        kpi_id: Formula(kpi_id, tuple(s["numerator"]), tuple(s["denominator"]))
+        for kpi_id, s in sides.items()
+    }
+    reporters: dict[int, set[int]] = {}
+    links = Input.reporters.through.objects.filter(input__program=program)
+    for input_id, unit_id in links.values_list("input_id", "orgunit_id"):
+        reporters.setdefault(input_id, set()).add(unit_id)
+    exempt = set(
+        Exemption.objects.filter(input__program=program).values_list("input_id", "unit_id", "year")
+    )
+    states = [ActualState.APPROVED] + ([ActualState.SUBMITTED] if include_submitted else [])
+    counted = Contribution.objects.filter(
+        input__program=program, state__in=states, value__isnull=False
+    ).values_list("input_id", "unit_id", "year", "value", "state")
+    values = {(i, u, y): Part(i, u, y, v, s) for i, u, y, v, s in counted}
+    parents = dict(OrgUnit.objects.values_list("id", "parent_id"))
+    return Rollup(formulas, reporters, exempt, values, parents)

@@ -14,6 +14,8 @@ from django.db.models import Prefetch, Q
 from directions.models import Alignment, Direction, Program, TargetIndicator, Task
 from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.reasons import describe
+from kpis.rollup import Computed, Rollup
+from kpis.selectors import read_rollup
 from kpis.status import assess_kpi, is_due
 
 
@@ -70,6 +72,7 @@ class YearValue(NamedTuple):
     raw_text: str = ""
     state: str = ""
     explanation: str = ""  # why a value misses its target; read only when asked for
+    computed: Computed | None = None  # a calculated KPI's parts, beside a value entered
 
 
 @dataclass
@@ -142,11 +145,12 @@ def program_values(
         actuals[kpi_id][year] = YearValue(
             year, _decimal(value), _decimal(value2), state=state, explanation=explanation
         )
+    rollup = read_rollup(program, include_submitted=include_submitted)
     for kpi in kpis:
         kpi.task = tasks_by_id[kpi.task_id]
         kpi.owner = units.get(kpi.owner_id)
         kpi.yearly_targets = targets[kpi.id]
-        kpi.yearly_actuals = actuals[kpi.id]
+        kpi.yearly_actuals = with_calculated(kpi, actuals[kpi.id], rollup, program.years)
     # Sorted here: in SQL the order took three joins, a third of the query's time.
     kpis.sort(key=lambda k: (k.task.goal.direction.number, k.task.position, k.position))
     directions = {t.goal.direction.number: t.goal.direction for t in tasks_by_id.values()}
@@ -157,7 +161,7 @@ def kpi_for_page(program: Program, code: str) -> Kpi | None:
     """One KPI with its task, direction, owner and targets, for its page."""
     return (
         Kpi.objects.filter(program=program, code=code)
-        .select_related("task__goal__direction", "owner")
+        .select_related("task__goal__direction", "owner", "program")
         .prefetch_related("targets")
         .first()
     )
@@ -176,10 +180,30 @@ def with_counted_values(kpi: Kpi, *, include_submitted: bool) -> Kpi:
         .order_by()
         .values_list("year", "value", "value2", "state")
     )
-    kpi.yearly_actuals = {
+    entered = {
         year: YearValue(year, value, value2, state=state) for year, value, value2, state in actuals
     }
+    rollup = read_rollup(kpi.program, include_submitted=include_submitted)
+    kpi.yearly_actuals = with_calculated(kpi, entered, rollup, kpi.program.years)
     return kpi
+
+
+def with_calculated(kpi: Kpi, entered: dict, rollup: Rollup, years: list[int]) -> dict:
+    """A KPI's counted value by year: for a calculated KPI, the value computed from its
+    parts (kpis.rollup.Computed), or the value the planning office entered instead with
+    the computed one beside it (`computed`). `kpi.formula` says how it is calculated."""
+    kpi.formula = rollup.formulas.get(kpi.id)
+    if kpi.formula is None:
+        return entered
+    values = {}
+    for year in years:
+        computed = rollup.computed(kpi.id, year)
+        override = entered.get(year)
+        if override is not None:
+            values[year] = override._replace(computed=computed)
+        elif computed.reported or computed.expected:
+            values[year] = computed
+    return values
 
 
 def _lookups(where: Q) -> list[tuple[str, object]]:

@@ -162,8 +162,9 @@ def test_explanations_cost_no_query_per_kpi(program):
         approve(program, code, 2025, 1)
     Actual.objects.filter(year=2025).update(explanation="why")
     assert queries() == before
-    # The KPIs, tasks, units, targets and values: reports.selectors.program_values.
-    assert before == 5
+    # The KPIs, tasks, units, targets and values, and whether any KPI is calculated from
+    # inputs: reports.selectors.program_values.
+    assert before == 6
 
 
 def test_every_year_mode_has_a_sheet_per_year(program):
