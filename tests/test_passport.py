@@ -1,0 +1,360 @@
+"""The KPI passport and baseline: written by the planning office (the service, the
+passport page), recorded in the KPI's history, shown on the KPI page in every language."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import translation
+
+from kpis import passport
+from kpis.models import Kpi
+from tests.conftest import login
+from tests.html import form_fields
+
+TEXTS = {
+    "definition_kk": "Оқу жылының 1 қазанындағы білім алушылар саны",
+    "definition_ru": "Число обучающихся на 1 октября учебного года",
+    "definition_en": "Students enrolled on 1 October of the academic year",
+    "data_source_kk": "ЕСУВО",
+    "data_source_ru": "ЕСУВО (НОБД)",
+    "data_source_en": "ESUVO, the national education database",
+}
+
+
+def kpi(program, code: str) -> Kpi:
+    return Kpi.objects.get(program=program, code=code)
+
+
+def planner_user() -> User:
+    return User.objects.get(username="planner")
+
+
+def passport_of(program, code: str) -> tuple:
+    """What the passport of a KPI holds now, read from the database."""
+    return tuple(
+        Kpi.objects.filter(program=program, code=code).values_list(*passport.PASSPORT_FIELDS).get()
+    )
+
+
+def page_for(client, code: str, language: str) -> str:
+    client.cookies["django_language"] = language
+    return client.get(reverse("kpi_detail", args=[code])).content.decode()
+
+
+def passport_section(page: str) -> str:
+    return page[page.index('id="passport"') : page.index('id="by-year"')]
+
+
+# --- The service ---------------------------------------------------------------------
+
+
+def test_the_passport_is_written_in_three_languages_and_recorded_with_its_reason(program):
+    students = kpi(program, "1.1.1")
+    before = students.history.count()
+    changed = passport.update_passport(
+        user=planner_user(),
+        kpi=students,
+        changes={**TEXTS, "frequency": "yearly", "baseline_year": 2022, "baseline_value": D(3160)},
+        reason="Паспорт бекітілді",
+    )
+    assert set(changed) == {*TEXTS, "frequency", "baseline_year", "baseline_value"}
+    students.refresh_from_db()
+    assert (students.definition_ru, students.data_source_en) == (
+        TEXTS["definition_ru"],
+        TEXTS["data_source_en"],
+    )
+    assert students.baseline == (2022, D(3160), None, "", "")
+    assert students.history.count() == before + 1
+    record = students.history.first()
+    assert record.history_change_reason == "passport: Паспорт бекітілді"
+    assert record.history_user == planner_user()
+    # The history keeps every language, not only the one active when it was saved.
+    assert (record.definition_kk, record.definition_ru, record.definition_en) == (
+        TEXTS["definition_kk"],
+        TEXTS["definition_ru"],
+        TEXTS["definition_en"],
+    )
+    assert record.baseline_value == 3160
+
+
+@pytest.mark.parametrize("username", ["head", "head2", "rector"])
+def test_only_the_planning_office_writes_a_passport(program, username):
+    before = passport_of(program, "1.1.1")
+    with pytest.raises(PermissionDenied):
+        passport.update_passport(
+            user=User.objects.get(username=username),
+            kpi=kpi(program, "1.1.1"),
+            changes={"definition_kk": "x"},
+            reason="r",
+        )
+    assert passport_of(program, "1.1.1") == before
+
+
+def test_every_problem_is_refused_at_once_and_nothing_is_saved(program):
+    share = kpi(program, "1.1.3")
+    before, records = passport_of(program, "1.1.3"), share.history.count()
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
+        passport.update_passport(
+            user=planner_user(),
+            kpi=share,
+            changes={"baseline_year": 2023, "baseline_value": D(120), "ranking_name": "QS"},
+            reason=" ",
+        )
+    errors = refused.value.message_dict
+    assert set(errors) == {"baseline_year", "baseline_value", "ranking_name", "reason"}
+    assert "between 0 and 100" in " ".join(errors["baseline_value"])
+    assert "before 2023" in " ".join(errors["baseline_year"])
+    assert passport_of(program, "1.1.3") == before and share.history.count() == records
+
+
+def test_a_save_over_a_newer_change_is_refused(program):
+    students = kpi(program, "1.1.1")
+    seen = passport.latest_change(students)
+    user = planner_user()
+    passport.update_passport(user=user, kpi=students, changes={"formula_kk": "A"}, reason="a")
+    with pytest.raises(ValidationError, match="Someone else"), translation.override("en"):
+        passport.update_passport(
+            user=user, kpi=students, changes={"formula_kk": "B"}, reason="b", seen_history=seen
+        )
+    students.refresh_from_db()
+    assert students.formula_kk == "A"
+
+
+def test_nothing_changed_saves_nothing(program):
+    students = kpi(program, "1.1.1")
+    records = students.history.count()
+    assert (
+        passport.update_passport(
+            user=planner_user(), kpi=students, changes={"definition_ru": ""}, reason=""
+        )
+        == []
+    )
+    assert students.history.count() == records
+
+
+def test_a_baseline_without_its_year_or_a_year_without_a_value_is_refused(program):
+    students = kpi(program, "1.1.1")
+    for changes, field in (
+        ({"baseline_value": D(3160)}, "baseline_year"),
+        ({"baseline_year": 2022}, "baseline_value"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            passport.update_passport(user=planner_user(), kpi=students, changes=changes, reason="r")
+        assert set(refused.value.message_dict) == {field}
+
+
+# --- The passport page -----------------------------------------------------------------
+
+
+def edit_url(code: str) -> str:
+    return reverse("kpi_passport", args=[code])
+
+
+def posted(client, code: str, language: str, **typed) -> tuple:
+    """The passport page as the browser posts it, with `typed` in its fields."""
+    client.cookies["django_language"] = language
+    fields = form_fields(client.get(edit_url(code)).content.decode(), "passport-form")
+    fields.update(typed)
+    return fields, client.post(edit_url(code), fields)
+
+
+def test_a_count_typed_as_kazakh_writes_it_is_saved(planner, program):
+    _fields, response = posted(
+        planner, "1.1.1", "kk", baseline_year="2022", value="3 160", reason="Бағдарлама, 6-бөлім"
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("kpi_detail", args=["1.1.1"]) + "#passport"
+    assert kpi(program, "1.1.1").baseline[:3] == (2022, D(3160), None)
+    assert "<strong>3\xa0160</strong> (2022)" in page_for(planner, "1.1.1", "kk")
+
+
+def test_a_count_typed_as_english_writes_it_is_saved(planner, program):
+    _fields, response = posted(
+        planner, "1.1.1", "en", baseline_year="2022", value="3,160", reason="Section 6"
+    )
+    assert response.status_code == 302
+    assert kpi(program, "1.1.1").baseline_value == 3160
+    assert "<strong>3,160</strong> (2022)" in page_for(planner, "1.1.1", "en")
+
+
+def test_a_ranking_baseline_takes_a_band_and_names_its_ranking(planner, program):
+    _fields, response = posted(
+        planner,
+        "3.1.4",
+        "en",
+        baseline_year="2022",
+        value="751-800",
+        ranking_name="QS World University Rankings",
+        ranking_edition="2023",
+        reason="QS 2023",
+    )
+    assert response.status_code == 302
+    qs = kpi(program, "3.1.4")
+    assert (qs.baseline_value, qs.baseline_value2, qs.ranking_name) == (
+        751,
+        800,
+        "QS World University Rankings",
+    )
+    section = passport_section(page_for(planner, "3.1.4", "en"))
+    assert "<strong>751–800</strong> (2022)" in section
+    assert "QS World University Rankings · 2023" in section
+
+
+def test_a_kpi_that_is_not_a_ranking_has_no_ranking_fields(planner):
+    planner.cookies["django_language"] = "en"
+    page = planner.get(edit_url("1.1.1")).content.decode()
+    assert 'name="ranking_name"' not in page
+    assert 'name="ranking_name"' in planner.get(edit_url("3.1.4")).content.decode()
+
+
+def test_a_split_ratio_baseline_is_typed_in_its_two_parts(planner, program):
+    _fields, response = posted(
+        planner, "1.1.2", "ru", baseline_year="2022", value="99,6", value2="0,4", reason="r"
+    )
+    assert response.status_code == 302
+    ratio = kpi(program, "1.1.2")
+    assert (ratio.baseline_value, ratio.baseline_value2) == (D("99.6"), D("0.4"))
+
+
+def test_a_bad_form_shows_every_problem_and_keeps_what_was_typed(planner, program):
+    before = passport_of(program, "1.1.3")
+    _fields, response = posted(
+        planner,
+        "1.1.3",
+        "en",
+        baseline_year="2024",
+        value="120",
+        definition_ru="Доля выпускников, трудоустроенных в первый год",
+        reason="",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert passport_of(program, "1.1.3") == before
+    assert 'id="form-errors"' in page
+    errors = re.findall(r'id="id_(\w+)_errors"><li>([^<]+)', page)
+    assert dict(errors) == {
+        "value": "A share in per cent lies between 0 and 100.",
+        "baseline_year": "The baseline is the value before the program: a year before 2023.",
+        "reason": "Give a reason: the KPI&#x27;s history will show it.",
+    }
+    assert 'value="120"' in page and 'value="2024"' in page
+    assert "Доля выпускников, трудоустроенных в первый год</textarea>" in page
+
+
+def test_an_unreadable_number_is_named_beside_the_other_problems(planner, program):
+    _fields, response = posted(planner, "1.1.1", "en", baseline_year="2022", value="3,16O")
+    page = response.content.decode()
+    assert "is not a number" in page and "Give a reason" in page
+    assert kpi(program, "1.1.1").baseline is None
+
+
+def test_a_page_opened_before_another_change_does_not_overwrite_it(planner, program):
+    planner.cookies["django_language"] = "en"
+    fields = form_fields(planner.get(edit_url("1.1.1")).content.decode(), "passport-form")
+    passport.update_passport(
+        user=planner_user(), kpi=kpi(program, "1.1.1"), changes={"formula_en": "N"}, reason="a"
+    )
+    fields.update(formula_en="Mine", reason="b")
+    page = planner.post(edit_url("1.1.1"), fields).content.decode()
+    assert "Someone else changed this KPI" in page and "Mine</textarea>" in page
+    assert kpi(program, "1.1.1").formula_en == "N"
+
+
+def test_the_page_lists_the_passports_changes(planner, program):
+    posted(planner, "1.1.1", "en", definition_en="Students", reason="First version")
+    page = planner.get(edit_url("1.1.1")).content.decode()
+    changes = page[page.index('id="passport-changes"') :]
+    assert "Passport changed: First version" in changes and "definition (en)" in changes
+
+
+# --- Who may use it ---------------------------------------------------------------------
+
+ROLES = ["anonymous", "head", "head2", "rector", "planner"]
+
+
+def client_for(role: str):
+    from django.test import Client
+
+    return Client() if role == "anonymous" else login(role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_planning_office_opens_and_posts_the_passport_page(role, program):
+    client = client_for(role)
+    get = client.get(edit_url("1.1.1"))
+    before = passport_of(program, "1.1.1")
+    post = client.post(
+        edit_url("1.1.1"), {"definition_kk": "x", "reason": "r", "baseline_year": ""}
+    )
+    if role == "planner":
+        assert get.status_code == 200 and post.status_code == 302
+        assert kpi(program, "1.1.1").definition_kk == "x"
+        return
+    for response in (get, post):
+        assert response.status_code in (302, 403)
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login"))
+    assert passport_of(program, "1.1.1") == before
+
+
+def test_an_unknown_kpi_has_no_passport_page(planner):
+    assert planner.get(edit_url("9.9.9")).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["head", "rector", "planner"])
+def test_the_edit_link_is_the_planning_offices(role, program):
+    page = page_for(client_for(role), "1.1.1", "en")
+    assert ('id="edit-passport"' in page) is (role == "planner")
+
+
+# --- Shown on the KPI page ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language, definition, source",
+    [
+        ("kk", TEXTS["definition_kk"], TEXTS["data_source_kk"]),
+        ("ru", TEXTS["definition_ru"], TEXTS["data_source_ru"]),
+        ("en", TEXTS["definition_en"], TEXTS["data_source_en"]),
+    ],
+)
+def test_the_kpi_page_shows_the_passport_in_the_readers_language(
+    rector, program, language, definition, source
+):
+    passport.update_passport(
+        user=planner_user(),
+        kpi=kpi(program, "1.1.1"),
+        changes={
+            **TEXTS,
+            "baseline_year": 2022,
+            "baseline_value": D(3160),
+            "baseline_comment_kk": "2022–2023 оқу жылы",
+            "baseline_comment_ru": "2022–2023 учебный год",
+            "baseline_comment_en": "the 2022–2023 academic year",
+        },
+        reason="r",
+    )
+    section = passport_section(page_for(rector, "1.1.1", language))
+    assert definition in section and source in section
+    comment = {"kk": "2022–2023 оқу жылы", "ru": "2022–2023 учебный год"}
+    assert comment.get(language, "the 2022–2023 academic year") in section
+    assert "(2022)" in section
+
+
+def test_an_untranslated_text_is_shown_in_kazakh(rector, program):
+    passport.update_passport(
+        user=planner_user(), kpi=kpi(program, "1.1.3"), changes={"formula_kk": "A ÷ B"}, reason="r"
+    )
+    assert "A ÷ B" in passport_section(page_for(rector, "1.1.3", "en"))
+
+
+def test_a_kpi_without_a_baseline_shows_none_never_a_zero(rector, program):
+    section = passport_section(page_for(rector, "1.1.3", "en"))
+    assert '<dd id="baseline">—</dd>' in section
+    assert not re.search(r">\s*0\s*<", section)
