@@ -103,6 +103,20 @@ def update_passport(
     return changed
 
 
+def stored(kpi: Kpi) -> dict[str, object]:
+    """The KPI's passport as it is: to tell later what a form changed."""
+    return {name: getattr(kpi, name) for name in PASSPORT_FIELDS}
+
+
+def differences(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, object]:
+    """The passport fields of `after` whose values differ from `before`'s."""
+    return {
+        name: value
+        for name, value in after.items()
+        if name in before and not _same(name, before[name], value)
+    }
+
+
 # --- Reading -------------------------------------------------------------------------
 
 

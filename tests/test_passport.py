@@ -358,3 +358,80 @@ def test_a_kpi_without_a_baseline_shows_none_never_a_zero(rector, program):
     section = passport_section(page_for(rector, "1.1.3", "en"))
     assert '<dd id="baseline">—</dd>' in section
     assert not re.search(r">\s*0\s*<", section)
+
+
+# --- In the administration ------------------------------------------------------------------
+
+
+def admin_post(client, program, code: str, **typed):
+    """The KPI's change form in the administration, posted as shown with `typed`."""
+    client.cookies["django_language"] = "en"
+    record = kpi(program, code)
+    url = reverse("admin:kpis_kpi_change", args=[record.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data |= {"targets-TOTAL_FORMS": "0", "targets-INITIAL_FORMS": "0"}
+    return client.post(url, data | typed)
+
+
+def test_the_administration_writes_the_passport_through_the_service(planner, program):
+    response = admin_post(
+        planner,
+        program,
+        "1.1.1",
+        definition_ru="Контингент",
+        baseline_year="2022",
+        baseline_value="3,160",
+        passport_reason="Program, section 6",
+    )
+    assert response.status_code == 302
+    students = kpi(program, "1.1.1")
+    assert (students.definition_ru, students.baseline_value) == ("Контингент", 3160)
+    record = students.history.first()
+    assert record.history_change_reason == "passport: Program, section 6"
+    assert (record.definition_ru, record.history_user.username) == ("Контингент", "planner")
+
+
+def test_the_administration_reads_a_band_for_a_ranking(planner, program):
+    response = admin_post(
+        planner,
+        program,
+        "3.1.4",
+        baseline_year="2022",
+        baseline_value="751-800",
+        passport_reason="QS 2023",
+    )
+    assert response.status_code == 302
+    qs = kpi(program, "3.1.4")
+    assert (qs.baseline_value, qs.baseline_value2) == (751, 800)
+    # The form shows it again as it was typed, and saving it unchanged changes nothing.
+    records = qs.history.count()
+    assert admin_post(planner, program, "3.1.4").status_code == 302
+    assert qs.history.count() == records
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ({"baseline_year": "2022", "baseline_value": "3160"}, "Give a reason"),
+        (
+            {"baseline_year": "2022", "baseline_value": "120", "passport_reason": "r"},
+            "between 0 and 100",
+        ),
+        ({"baseline_value": "60", "passport_reason": "r"}, "Give the year the baseline"),
+        ({"definition_en": "Graduates in work", "passport_reason": ""}, "Give a reason"),
+    ],
+)
+def test_the_administration_refuses_what_the_passport_page_refuses(
+    planner, program, typed, message
+):
+    before = passport_of(program, "1.1.3")
+    response = admin_post(planner, program, "1.1.3", **typed)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert passport_of(program, "1.1.3") == before
+
+
+def test_a_change_outside_the_passport_needs_no_reason(planner, program):
+    response = admin_post(planner, program, "1.1.3", notes_en="Checked by the registrar")
+    assert response.status_code == 302
+    assert kpi(program, "1.1.3").notes_en == "Checked by the registrar"
