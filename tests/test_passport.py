@@ -435,3 +435,46 @@ def test_a_change_outside_the_passport_needs_no_reason(planner, program):
     response = admin_post(planner, program, "1.1.3", notes_en="Checked by the registrar")
     assert response.status_code == 302
     assert kpi(program, "1.1.3").notes_en == "Checked by the registrar"
+
+
+# --- The chart --------------------------------------------------------------------------------
+
+
+def set_baseline(program, code: str, value, value2=None, year: int = 2022) -> None:
+    passport.update_passport(
+        user=planner_user(),
+        kpi=kpi(program, code),
+        changes={"baseline_year": year, "baseline_value": D(value), "baseline_value2": value2},
+        reason="r",
+    )
+
+
+def chart_of(client, code: str) -> dict:
+    client.cookies["django_language"] = "en"
+    return client.get(reverse("kpi_detail", args=[code])).context["chart"]
+
+
+def test_the_chart_draws_the_baseline_before_the_first_year(rector, program):
+    set_baseline(program, "1.1.1", 3160)
+    chart = chart_of(rector, "1.1.1")
+    assert chart["baseline"] == {"year": 2022, "value": 3160, "label": "Baseline 2022"}
+    assert chart["years"] == list(range(2023, 2030))  # the years stay the program's
+    assert len(chart["targets"]) == 7
+    page = rector.get(reverse("kpi_detail", args=["1.1.1"])).content.decode()
+    row = re.search(r'<tr class="baseline-row">(.*?)</tr>', page).group(1)
+    assert "Baseline 2022" in row and "3,160" in row
+
+
+def test_the_chart_draws_what_the_measure_judges(rector, program):
+    set_baseline(program, "3.1.4", 751, D(800))
+    set_baseline(program, "1.1.2", "99.6", D("0.4"))
+    assert chart_of(rector, "3.1.4")["baseline"]["value"] == 751  # the band's best place
+    assert chart_of(rector, "1.1.2")["baseline"]["value"] == 0.4  # the postgraduate share
+
+
+def test_a_kpi_without_a_baseline_has_no_baseline_point(rector, program):
+    assert chart_of(rector, "1.1.3")["baseline"] is None
+    assert (
+        'class="baseline-row"'
+        not in rector.get(reverse("kpi_detail", args=["1.1.3"])).content.decode()
+    )
