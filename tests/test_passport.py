@@ -478,3 +478,127 @@ def test_a_kpi_without_a_baseline_has_no_baseline_point(rector, program):
         'class="baseline-row"'
         not in rector.get(reverse("kpi_detail", args=["1.1.3"])).content.decode()
     )
+
+
+# --- JSON and CSV -----------------------------------------------------------------------------
+
+
+def filled_passports(program) -> None:
+    """1.1.1 with a passport in three languages and a baseline; 3.1.4 a band in QS."""
+    user = planner_user()
+    passport.update_passport(
+        user=user,
+        kpi=kpi(program, "1.1.1"),
+        changes={
+            **TEXTS,
+            "frequency": "yearly",
+            "baseline_year": 2022,
+            "baseline_value": D(3160),
+            "baseline_comment_kk": "2022–2023 оқу жылы",
+            "baseline_comment_en": "the 2022–2023 academic year",
+            "baseline_source_kk": "Бағдарлама, 6-бөлім",
+        },
+        reason="r",
+    )
+    passport.update_passport(
+        user=user,
+        kpi=kpi(program, "3.1.4"),
+        changes={
+            "ranking_name": "QS World University Rankings",
+            "ranking_edition": "2023",
+            "baseline_year": 2022,
+            "baseline_value": D(751),
+            "baseline_value2": D(800),
+        },
+        reason="r",
+    )
+    set_baseline(program, "1.1.2", "99.6", D("0.4"))
+
+
+def exported_kpis(client, language: str) -> dict[str, dict]:
+    client.cookies["django_language"] = language
+    document = client.get(reverse("program_json")).json()
+    return {
+        k["code"]: k
+        for direction in document["directions"]
+        for goal in direction["goals"]
+        for task in goal["tasks"]
+        for k in task["kpis"]
+    }
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_the_json_carries_the_passport_and_the_baseline_in_the_readers_language(
+    rector, program, language
+):
+    filled_passports(program)
+    kpis = exported_kpis(rector, language)
+    students = kpis["1.1.1"]
+    assert students["passport"] == {
+        "definition": TEXTS[f"definition_{language}"],
+        "formula": None,
+        "data_source": TEXTS[f"data_source_{language}"],
+        "verification": None,
+        "collection_method": None,
+        "frequency": "yearly",
+        "ranking": None,
+    }
+    comment = {"kk": "2022–2023 оқу жылы", "ru": "2022–2023 оқу жылы"}  # ru falls back
+    assert students["baseline"] == {
+        "year": 2022,
+        "value": 3160,
+        "comment": comment.get(language, "the 2022–2023 academic year"),
+        "source": "Бағдарлама, 6-бөлім",
+    }
+    qs = kpis["3.1.4"]
+    assert qs["baseline"]["value"] == [751, 800]
+    assert qs["passport"]["ranking"] == {
+        "name": "QS World University Rankings",
+        "edition": "2023",
+        "category": None,
+    }
+    assert kpis["1.1.2"]["baseline"]["value"] == [99.6, 0.4]
+    assert kpis["1.1.3"]["baseline"] is None  # none given: never a zero
+    assert kpis["1.1.3"]["passport"]["definition"] is None
+
+
+def test_the_english_csv_keeps_its_columns_and_adds_the_baseline_at_the_end(rector, program):
+    import csv
+    import io
+
+    from reports.exports import CSV_COLUMNS
+
+    filled_passports(program)
+    rector.cookies["django_language"] = "en"
+    text = rector.get(reverse("program_csv")).content.decode("utf-8")[1:]
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:17] == [
+        "program", "direction", "goal", "task", "code", "name", "unit", "sense", "owner",
+        "year", "target", "target_postgraduate", "target_as_written", "actual",
+        "actual_postgraduate", "status", "achievement_pct",
+    ]  # fmt: skip
+    assert (
+        rows[0][17:] == ["baseline_year", "baseline", "baseline_postgraduate"] == CSV_COLUMNS[17:]
+    )
+    by_code = {}
+    for row in rows[1:]:
+        by_code.setdefault(row[4], []).append(row[17:])
+    assert by_code["1.1.1"] == [["2022", "3160", ""]] * 7  # on each year's row
+    assert by_code["3.1.4"][0] == ["2022", "751-800", ""]
+    assert by_code["1.1.2"][0] == ["2022", "99.6", "0.4"]
+    assert by_code["1.1.3"][0] == ["", "", ""]
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_kazakh_and_russian_csv_add_the_baseline_at_the_end(rector, program, language):
+    import csv
+    import io
+
+    filled_passports(program)
+    rector.cookies["django_language"] = language
+    text = rector.get(reverse("program_csv")).content.decode("utf-8")[1:]
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert len(rows[0]) == 20
+    ratio = next(row for row in rows if row[4] == "1.1.2")
+    assert ratio[17:] == ["2022", "99,6", "0,4"]  # decimal commas, as Excel reads them
+    assert next(row for row in rows if row[4] == "1.1.1")[17:] == ["2022", "3160", ""]
