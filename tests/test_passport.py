@@ -602,3 +602,82 @@ def test_the_kazakh_and_russian_csv_add_the_baseline_at_the_end(rector, program,
     ratio = next(row for row in rows if row[4] == "1.1.2")
     assert ratio[17:] == ["2022", "99,6", "0,4"]  # decimal commas, as Excel reads them
     assert next(row for row in rows if row[4] == "1.1.1")[17:] == ["2022", "3160", ""]
+
+
+# --- The Ministry workbook ----------------------------------------------------------------------
+
+
+def workbook(program, language: str = "en"):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports.excel import build_ministry_report, workbook_bytes
+
+    content = workbook_bytes(build_ministry_report(program, year=2024, language=language))
+    return load_workbook(io.BytesIO(content))
+
+
+def rows_by_code(sheet, column: int, first: int) -> dict[str, int]:
+    return {
+        sheet.cell(r, column).value: r
+        for r in range(first, sheet.max_row + 1)
+        if isinstance(sheet.cell(r, column).value, str)
+        and re.fullmatch(r"\d+\.\d+\.\d+", sheet.cell(r, column).value)
+    }
+
+
+BASELINE = 7  # column G, before the targets
+
+
+def test_the_workbook_has_a_baseline_column_before_the_targets(program):
+    filled_passports(program)
+    sheet = workbook(program)["Program"]
+    rows = rows_by_code(sheet, 3, 4)
+    headers = [sheet.cell(3, c).value for c in range(6, 10)]
+    assert headers == ["Sense", "Baseline 2022", "Target 2023", "Target 2024"]
+    students = sheet.cell(rows["1.1.1"], BASELINE)
+    assert (students.value, students.number_format) == (3160, "#,##0")
+    assert sheet.cell(rows["3.1.4"], BASELINE).value == "751–800"
+    assert sheet.cell(rows["1.1.2"], BASELINE).value == "99.6/0.4"
+    assert sheet.cell(rows["1.1.3"], BASELINE).value is None  # none given: no zero
+    assert sheet.cell(rows["1.1.1"], BASELINE + 1).value == 3160  # the 2023 target
+
+
+def test_baselines_of_different_years_carry_their_year(program):
+    filled_passports(program)
+    set_baseline(program, "1.1.3", "58.5", year=2021)
+    passport.update_passport(
+        user=planner_user(), kpi=kpi(program, "1.1.1"), changes={"baseline_year": 2020}, reason="r"
+    )
+    sheet = workbook(program)["Program"]
+    rows = rows_by_code(sheet, 3, 4)
+    assert sheet.cell(3, BASELINE).value == "Baseline"
+    assert sheet.cell(rows["1.1.1"], BASELINE).value == "3,160 (2020)"
+    assert sheet.cell(rows["1.1.3"], BASELINE).value == "58.5 (2021)"
+    assert sheet.cell(rows["3.1.4"], BASELINE).value == "751–800 (2022)"
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_the_workbook_lists_the_passports_on_a_sheet_of_their_own(program, language):
+    filled_passports(program)
+    book = workbook(program, language)
+    assert len(book.sheetnames) == 4
+    sheet = book.worksheets[2]
+    rows = rows_by_code(sheet, 1, 2)
+    assert sorted(rows) == ["1.1.1", "1.1.2", "3.1.4"]
+    students = [sheet.cell(rows["1.1.1"], c).value for c in range(1, 13)]
+    assert students[2] == TEXTS[f"definition_{language}"]
+    assert students[4] == TEXTS[f"data_source_{language}"]
+    thousands = {"ru": "3\xa0160", "en": "3,160"}[language]
+    assert students[10] == f"{thousands} (2022)"
+    assert students[11].startswith({"ru": "2022–2023 оқу жылы", "en": "the 2022–2023"}[language])
+    assert "Бағдарлама, 6-бөлім" in students[11]
+    ranking = sheet.cell(rows["3.1.4"], 10).value
+    assert ranking == "QS World University Rankings · 2023"
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.paperSize == 8  # A3
+
+
+def test_without_passports_the_sheet_says_so(program):
+    sheet = workbook(program).worksheets[2]
+    assert sheet.cell(2, 1).value == "No KPI has a passport or a baseline yet."
