@@ -195,10 +195,12 @@ class LoadedBaselines:
 
 def load_baselines(*, user, program: Program, path: Path = BASELINES_FILE) -> LoadedBaselines:
     """The baselines of `path` (each quoting the sentence of the program it comes from)
-    for the KPIs that have none, through update_passport in `user`'s name. A baseline
-    the planning office set is never replaced."""
+    for the KPIs of `program` that have none, through update_passport in `user`'s name;
+    nothing for another program. A baseline the planning office set is never replaced."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     loaded = LoadedBaselines([], [])
+    if data["program"] != program.code:
+        return loaded
     kpis = {kpi.code: kpi for kpi in Kpi.objects.filter(program=program, code__in=data["kpis"])}
     for code, item in data["kpis"].items():
         kpi = kpis[code]
@@ -206,15 +208,16 @@ def load_baselines(*, user, program: Program, path: Path = BASELINES_FILE) -> Lo
             loaded.kept.append(code)
             continue
         value, value2 = kpi.measure.parse_target(item["value"])
+        texts = {
+            f"baseline_{field}_{language}": text
+            for field in ("comment", "source")
+            for language, text in item[field].items()
+        }
         changes = {
             "baseline_year": item["year"],
             "baseline_value": value,
             "baseline_value2": value2,
-            **{
-                f"baseline_{field}_{language}": text
-                for field in ("comment", "source")
-                for language, text in item[field].items()
-            },
+            **texts,
         }
         update_passport(user=user, kpi=kpi, changes=changes, reason=data["reason"])
         loaded.set.append(code)

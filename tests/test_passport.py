@@ -3,16 +3,21 @@ passport page), recorded in the KPI's history, shown on the KPI page in every la
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 
 from kpis import passport
+from kpis.loading import load_program, read_fixture, read_translations
 from kpis.models import Kpi
 from tests.conftest import login
 from tests.html import form_fields
@@ -681,3 +686,77 @@ def test_the_workbook_lists_the_passports_on_a_sheet_of_their_own(program, langu
 def test_without_passports_the_sheet_says_so(program):
     sheet = workbook(program).worksheets[2]
     assert sheet.cell(2, 1).value == "No KPI has a passport or a baseline yet."
+
+
+# --- Baselines the program states (section 6), and the loader -----------------------------------
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_4196d273abe6573d.txt"
+
+
+def section6() -> str:
+    """Section 6 of the seed as one line of words: the PDF's line breaks joined, and a
+    break after a dash (2022–\\n2023) closed up."""
+    text = SEED.read_text(encoding="utf-8")
+    start = text.index("6-БӨЛІМ. РЕСУРСТАР")
+    text = text[start : text.index("7-БӨЛІМ", start)]
+    return " ".join(re.sub(r"–\s*\n\s*", "–", text).split())
+
+
+def test_each_baseline_of_section_6_quotes_the_program_and_states_its_value():
+    if not SEED.exists():
+        pytest.skip(f"the seed document is not at {SEED}")
+    data = json.loads(passport.BASELINES_FILE.read_text(encoding="utf-8"))
+    assert list(data["kpis"]) == ["1.1.1"]  # the only figure that is a KPI's own quantity
+    for code, item in data["kpis"].items():
+        assert item["quote"] in section6(), code
+        assert item["value"] in item["quote"] and f"{item['year']}–" in item["quote"]
+        for language in ("kk", "ru", "en"):
+            assert item["quote"] in item["source"][language], (code, language)
+
+
+def test_the_demo_loads_section_6_baselines_once_and_keeps_the_planning_offices(program):
+    out = io.StringIO()
+    call_command("setup_demo", stdout=out)
+    assert "Baselines from section 6 of the program: 1.1.1." in out.getvalue()
+    students = kpi(program, "1.1.1")
+    assert students.baseline[:3] == (2022, 3160, None)
+    assert "3160 адамды құрады" in students.baseline_source_kk
+    assert students.baseline_comment_en == "the 2022–2023 academic year"
+    record = students.history.first()
+    assert record.history_change_reason == "passport: Program, section 6"
+    records = students.history.count()
+    call_command("setup_demo", stdout=io.StringIO())
+    assert students.history.count() == records
+    passport.update_passport(
+        user=planner_user(), kpi=students, changes={"baseline_value": D(3150)}, reason="audit"
+    )
+    loaded = passport.load_baselines(user=planner_user(), program=program)
+    assert (loaded.set, loaded.kept) == ([], ["1.1.1"])
+    assert kpi(program, "1.1.1").baseline_value == 3150
+
+
+def test_the_loader_never_sets_or_clears_a_passport(program):
+    assert not Kpi.objects.filter(program=program, baseline_value__isnull=False).exists()
+    filled_passports(program)
+    before = {code: passport_of(program, code) for code in ("1.1.1", "1.1.2", "3.1.4")}
+    load_program(read_fixture(), overwrite=True, translations=read_translations())
+    assert {code: passport_of(program, code) for code in before} == before
+    assert (
+        not Kpi.objects.filter(program=program, baseline_value__isnull=False)
+        .exclude(code__in=before)
+        .exists()
+    )
+
+
+def test_the_kpi_page_with_a_passport_runs_the_same_queries(
+    rector, program, django_assert_num_queries
+):
+    from tests.test_dashboards import EXPECTED_QUERIES, _fill
+
+    _fill(program)  # approved values, as the dashboards' query test has them
+    filled_passports(program)
+    url = reverse("kpi_detail", args=["1.1.1"])
+    rector.get(url)  # warm the session like a real visit
+    with django_assert_num_queries(EXPECTED_QUERIES["/kpi/1.1.1/"]):
+        page = rector.get(url).content.decode()
+    assert TEXTS["definition_kk"] in page and 'class="baseline-row"' in page
