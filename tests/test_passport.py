@@ -760,3 +760,42 @@ def test_the_kpi_page_with_a_passport_runs_the_same_queries(
     with django_assert_num_queries(EXPECTED_QUERIES["/kpi/1.1.1/"]):
         page = rector.get(url).content.decode()
     assert TEXTS["definition_kk"] in page and 'class="baseline-row"' in page
+
+
+# --- Any input ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["1.1.1", "1.1.2", "3.1.4"])
+def test_any_text_in_any_field_of_the_passport_page(planner, program, code):
+    """Hypothesis throws arbitrary text at the passport page's fields (see
+    tests/test_fuzz_input.py): never a 500, and a refused form changes nothing."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_fuzz_input import fresh, hostile_text, rolled_back
+
+    planner.cookies["django_language"] = "en"
+    url = edit_url(code)
+    valid = form_fields(planner.get(url).content.decode(), "passport-form")
+    valid |= {"reason": "checked", "baseline_year": "2022", "value": "5"}
+    names = sorted(name for name in valid if name != "csrfmiddlewaretoken")
+
+    @settings(max_examples=25)
+    @given(data=st.data())
+    def draw(data):
+        fields = dict(valid)
+        for name in data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=4)):
+            fields[name] = data.draw(hostile_text, label=name)
+
+        @rolled_back
+        def check():
+            before = passport_of(program, code)
+            response = fresh(planner).post(url, fields)
+            assert response.status_code in (200, 302, 400)  # 400: a NUL, refused at once
+            if response.status_code != 302:  # the form shown again, or an error: refused
+                assert passport_of(program, code) == before
+                assert "Traceback" not in response.content.decode()
+
+        check()
+
+    draw()
