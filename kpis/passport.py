@@ -44,7 +44,7 @@ def latest_change(kpi: Kpi) -> int | None:
 
 def _same(name: str, old: object, new: object) -> bool:
     if name in _TEXT_FIELDS:  # an empty translation is NULL or ""
-        return (old or "") == (new or "")
+        return str(old or "").strip() == str(new or "").strip()
     return old == new
 
 

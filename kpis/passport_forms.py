@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BoundField
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kpis.forms import MeasuredForm, NumberField
@@ -44,7 +45,7 @@ class PassportForm(MeasuredForm):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     frequency = forms.ChoiceField(
-        label=Kpi._meta.get_field("frequency").verbose_name,
+        label=capfirst(Kpi._meta.get_field("frequency").verbose_name),
         choices=[("", "—"), *Frequency.choices],
         required=False,
     )
@@ -70,7 +71,7 @@ class PassportForm(MeasuredForm):
             for name in RANKING_FIELDS:
                 field = Kpi._meta.get_field(name)
                 self.fields[name] = forms.CharField(
-                    label=field.verbose_name, required=False, max_length=field.max_length
+                    label=capfirst(field.verbose_name), required=False, max_length=field.max_length
                 )
 
     def text_groups(self, texts: list[str]) -> list[TextGroup]:

@@ -50,6 +50,7 @@ def test_the_chart_draws_the_baseline_and_the_passport_page_runs_clean(
 
     page.click("#edit-passport")
     page.wait_for_selector("#passport-form")
+    page.screenshot(path=str(screenshots / "kpi-passport-edit.png"), full_page=True)
     page.fill("#id_definition_kk", "1 қазандағы білім алушылар саны")
     page.fill("#id_reason", "First definition")
     page.click("#save-passport")
