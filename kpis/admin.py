@@ -22,8 +22,9 @@ from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from directions.models import Direction
-from kpis import services
+from kpis import passport, services
 from kpis.forms import AssignUnitForm, NumberField
+from kpis.measures import Unit, measure_for
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
 from kpis.people import full_name
 from kpis.reasons import Reason, recorded
@@ -81,16 +82,139 @@ class TargetInline(admin.TabularInline):
         return obj.kpi.measure.display_target(obj.value, obj.value2)
 
 
+class KpiForm(forms.ModelForm):
+    """A KPI, its passport and its baseline. The baseline's value is typed as on the
+    passport page and read by the KPI's measure; a change of the passport or the
+    baseline needs a reason, and is written by passport.update_passport."""
+
+    baseline_value = NumberField(
+        label=capfirst(Kpi._meta.get_field("baseline_value").verbose_name),
+        help_text=_("As the KPI is written: 3 160, 62,5, a ratio 99,5/0,5, a place 15 or 751-800."),
+    )
+    baseline_value2 = NumberField(
+        label=capfirst(Kpi._meta.get_field("baseline_value2").verbose_name),
+        help_text=Kpi._meta.get_field("baseline_value2").help_text,
+    )
+    passport_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Required when the passport or the baseline changes: the KPI's history shows it."
+        ),
+    )
+
+    class Meta:
+        model = Kpi
+        fields = ["baseline_value", "baseline_value2"]  # KpiAdmin's fieldsets name the rest
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored = passport.stored(self.instance)
+        if self.instance.pk:
+            self.initial["baseline_value"], self.initial["baseline_value2"] = (
+                self.instance.measure.inputs(
+                    self.instance.baseline_value, self.instance.baseline_value2
+                )
+            )
+        self.passport_changes: dict[str, object] = {}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        unit = data.get("unit") or self.instance.unit
+        typed = data.get("baseline_value"), data.get("baseline_value2")
+        data["baseline_value"] = data["baseline_value2"] = None  # once the measure read them
+        if unit in Unit.values and not (
+            self.has_error("baseline_value") or self.has_error("baseline_value2")
+        ):
+            try:
+                data["baseline_value"], data["baseline_value2"] = measure_for(unit).parse_columns(
+                    *typed
+                )
+            except ValidationError as exc:
+                self.add_error(None if hasattr(exc, "error_dict") else "baseline_value", exc)
+        if self.instance.pk:
+            self.passport_changes = passport.differences(self.stored, data)
+            if self.passport_changes and not data.get("passport_reason", "").strip():
+                self.add_error(
+                    "passport_reason", _("Give a reason: the KPI's history will show it.")
+                )
+        return data
+
+
 @admin.register(Kpi)
 class KpiAdmin(TranslationAdmin, SimpleHistoryAdmin):
+    form = KpiForm
     list_display = ["code", "short_name", "unit", "sense", "owner"]
     list_display_links = ["code", "short_name"]
     list_filter = [DirectionFilter, "task", "owner", "unit", "sense"]
     list_select_related = ["owner"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["owner"]
-    fields = ["task", "position", "code", "name", "unit", "sense", "owner", "notes", "methodology"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "task",
+                    "position",
+                    "code",
+                    "name",
+                    "unit",
+                    "sense",
+                    "owner",
+                    "notes",
+                    "methodology",
+                ]
+            },
+        ),
+        (
+            _("Passport"),
+            {
+                "fields": [
+                    "definition",
+                    "formula",
+                    "data_source",
+                    "verification",
+                    "collection_method",
+                    "frequency",
+                    "ranking_name",
+                    "ranking_edition",
+                    "ranking_category",
+                ]
+            },
+        ),
+        (
+            _("Baseline"),
+            {
+                "fields": [
+                    "baseline_year",
+                    "baseline_value",
+                    "baseline_value2",
+                    "baseline_comment",
+                    "baseline_source",
+                    "passport_reason",
+                ]
+            },
+        ),
+    ]
     inlines = [TargetInline]
+
+    def save_model(self, request: HttpRequest, obj: Kpi, form: KpiForm, change: bool) -> None:
+        # The passport goes through its service, with the reason; the KPI's other
+        # fields, when they changed too, are saved after it as before.
+        if change and form.passport_changes:
+            passport.update_passport(
+                user=request.user,
+                kpi=obj,
+                changes=form.passport_changes,
+                reason=form.cleaned_data["passport_reason"],
+            )
+        others = set(form.changed_data) - {*passport.PASSPORT_FIELDS, "passport_reason"}
+        if not change or others:
+            super().save_model(request, obj, form, change)
+
     list_per_page = 100
     actions = ["assign_to_unit"]
 

@@ -195,6 +195,7 @@ class Measure:
     second_part: bool = False  # value2 may be stored
     reverse_axis: bool = False  # charts draw smaller numbers higher (first place on top)
     input_labels: tuple | None = None  # two inputs on a form, with these labels
+    ranking: bool = False  # a place in a published ranking: the passport names the ranking
 
     # Reading
 
@@ -395,6 +396,7 @@ class Place(Measure):
     suffix: str = pgettext_lazy("ranking", "place")
     second_part: bool = True
     reverse_axis: bool = True
+    ranking: bool = True
 
     def parse(self, text: str | None) -> Pair:
         band = BAND_RE.match(text or "")

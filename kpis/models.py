@@ -4,9 +4,12 @@ workflow values go through (draft → submitted → approved, or returned)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +20,19 @@ from kpis.measures import Measure, Unit, measure_for
 from metu_strategy.converters import KPI_CODE_PATTERN
 
 VALUE_FIELD = {"max_digits": 14, "decimal_places": 4, "null": True, "blank": True}
+# The passport's texts, in Kazakh, Russian and English (kpis/translation.py), each at
+# most as long as a comment on a value.
+PASSPORT_TEXTS = (
+    "definition",
+    "formula",
+    "data_source",
+    "verification",
+    "collection_method",
+    "baseline_comment",
+    "baseline_source",
+)
+PASSPORT_TEXT_LIMIT = 2000
+RANKING_FIELDS = ("ranking_name", "ranking_edition", "ranking_category")
 
 
 def _person(verbose_name) -> models.ForeignKey:
@@ -81,6 +97,63 @@ class OrgUnit(models.Model):
         return self.name
 
 
+class Frequency(models.TextChoices):
+    """How often a KPI's data are collected."""
+
+    YEARLY = "yearly", _("yearly")
+    SEMESTER = "semester", _("by semester")
+    QUARTER = "quarter", _("by quarter")
+
+
+class Baseline(NamedTuple):
+    """A KPI's value before the program, as its passport records it."""
+
+    year: int
+    value: Decimal
+    value2: Decimal | None
+    comment: str
+    source: str
+
+
+def _passport_text(verbose_name, help_text="") -> models.TextField:
+    return models.TextField(
+        verbose_name,
+        blank=True,
+        help_text=help_text,
+        validators=[MaxLengthValidator(PASSPORT_TEXT_LIMIT)],
+    )
+
+
+class KpiHistory(HistoricalRecords):
+    """The KPI's history, which keeps the passport's texts in every language.
+
+    modeltranslation adds the `_kk`, `_ru` and `_en` columns to Kpi only after this
+    history is built (kpis/translation.py), so the history would not know them: the
+    passport's are added here as the columns they will be, and their untranslated
+    column is left out (it holds whichever language was active when the row was
+    saved). The name's, notes' and methodology's translations are not kept: the loader
+    fills them without history."""
+
+    def fields_included(self, model):
+        fields = super().fields_included(model)
+        present = {field.name for field in fields}
+        for name in passport_columns():
+            if name not in present:
+                column = models.TextField(blank=True, null=True)
+                column.set_attributes_from_name(name)
+                fields.append(column)
+        return fields
+
+
+def passport_columns() -> list[str]:
+    """The passport's texts as stored: one column per text and language."""
+    return [
+        f"{text}_{language}"
+        for text in PASSPORT_TEXTS
+        for language in settings.MODELTRANSLATION_LANGUAGES
+    ]
+
+
 class KpiQuerySet(models.QuerySet):
     def for_program(self, program: Program) -> KpiQuerySet:
         return self.filter(program=program)
@@ -128,14 +201,50 @@ class Kpi(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     methodology = models.TextField(_("methodology"), blank=True)
-    # The Kazakh name, notes and methodology are tracked; their translations
-    # (kpis/translation.py adds them after this model is built) are not.
-    history = HistoricalRecords(
+    # The passport: what the KPI counts and where its data come from (kpis/passport.py).
+    definition = _passport_text(_("definition"), _("What the KPI counts, and what it does not."))
+    formula = _passport_text(_("formula"), _("How the value is worked out, in words."))
+    data_source = _passport_text(
+        _("data source"), _("Where the data come from: ЕСУВО, the HR system, Scopus…")
+    )
+    verification = _passport_text(
+        _("means of verification"), _("The documents that prove a value: an order, a report.")
+    )
+    collection_method = _passport_text(_("collection method"))
+    frequency = models.CharField(
+        _("frequency of collection"), max_length=10, choices=Frequency.choices, blank=True
+    )
+    ranking_name = models.CharField(_("ranking"), max_length=200, blank=True)
+    ranking_edition = models.CharField(_("edition of the ranking"), max_length=100, blank=True)
+    ranking_category = models.CharField(_("category in the ranking"), max_length=200, blank=True)
+    # The baseline: the value before the program, stored as targets and values are
+    # (value2 is a ratio's postgraduate share or a band's worst place) and read, checked
+    # and shown by the KPI's measure.
+    baseline_year = models.PositiveSmallIntegerField(
+        _("baseline year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+    )
+    baseline_value = models.DecimalField(_("baseline"), **VALUE_FIELD)
+    baseline_value2 = models.DecimalField(
+        _("baseline, second part"),
+        **VALUE_FIELD,
+        help_text=_("Postgraduate share of a ratio, or the worst place of a band."),
+    )
+    baseline_comment = _passport_text(_("baseline comment"))
+    baseline_source = _passport_text(
+        _("source of the baseline"), _("Where the figure is published, quoted where possible.")
+    )
+    # The Kazakh name, notes and methodology are tracked, their translations are not;
+    # the passport is tracked in every language (see KpiHistory).
+    history = KpiHistory(
         excluded_fields=[
             f"{field}_{lang}"
             for field in ("name", "notes", "methodology")
             for lang in ("kk", "ru", "en")
         ]
+        + list(PASSPORT_TEXTS)
     )
 
     objects = KpiQuerySet.as_manager()
@@ -151,6 +260,16 @@ class Kpi(models.Model):
                 condition=Q(unit="rank", sense="rank") | (~Q(unit="rank") & ~Q(sense="rank")),
                 name="kpi_rank_unit_iff_rank_sense",
             ),
+            # A baseline is a value and the year it was measured in, or nothing.
+            models.CheckConstraint(
+                condition=Q(baseline_year__isnull=True, baseline_value__isnull=True)
+                | Q(baseline_year__isnull=False, baseline_value__isnull=False),
+                name="kpi_baseline_has_year_and_value",
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_value2__isnull=True) | Q(baseline_value__isnull=False),
+                name="kpi_baseline_second_part_needs_first",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -161,16 +280,68 @@ class Kpi(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        errors = self.passport_errors()
         # The KPI's page is /kpi/<code>/, whose converter admits digits and dots only.
         if not re.fullmatch(KPI_CODE_PATTERN, self.code or ""):
-            raise ValidationError(
-                {"code": _("A KPI code is numbers separated by dots, e.g. 1.3.2.")}
-            )
+            errors["code"] = [_("A KPI code is numbers separated by dots, e.g. 1.3.2.")]
+        if errors:
+            raise ValidationError(errors)
+
+    def passport_errors(self) -> dict[str, list[str]]:
+        """What is wrong with the passport and the baseline, field by field, all at once."""
+        errors: dict[str, list[str]] = {}
+        value, value2, year = self.baseline_value, self.baseline_value2, self.baseline_year
+        if value is not None and year is None:
+            errors["baseline_year"] = [_("Give the year the baseline was measured in.")]
+        if year is not None and value is None and value2 is None:
+            errors["baseline_value"] = [_("Enter the baseline's value, or clear its year.")]
+        start = self._program_start()
+        if year is not None and start is not None and year >= start:
+            errors["baseline_year"] = [
+                _("The baseline is the value before the program: a year before %(start)s.")
+                % {"start": start}
+            ]
+        if self.unit not in Unit.values:
+            return errors  # the form reports the unit
+        try:
+            self.measure.check(value, value2)
+        except ValidationError as exc:
+            errors.setdefault("baseline_value", []).extend(exc.messages)
+        if not self.measure.ranking:
+            for name in RANKING_FIELDS:
+                if getattr(self, name):
+                    errors[name] = [_("Only a KPI that is a place in a ranking names a ranking.")]
+        return errors
+
+    def _program_start(self) -> int | None:
+        if self.program_id is not None:
+            return self.program.start_year
+        if self.task_id is not None:
+            return self.task.goal.direction.program.start_year
+        return None
 
     @property
     def measure(self) -> Measure:
         """What the KPI's numbers mean: how they are read, checked, judged and shown."""
         return measure_for(self.unit)
+
+    @property
+    def baseline(self) -> Baseline | None:
+        """The value before the program, or None where the planning office gave none."""
+        if self.baseline_value is None or self.baseline_year is None:
+            return None
+        return Baseline(
+            self.baseline_year,
+            self.baseline_value,
+            self.baseline_value2,
+            self.baseline_comment,
+            self.baseline_source,
+        )
+
+    @property
+    def ranking(self) -> str:
+        """The ranking the KPI's place is in, its edition and category, as one line."""
+        return " · ".join(text for text in (getattr(self, name) for name in RANKING_FIELDS) if text)
 
 
 class Target(models.Model):

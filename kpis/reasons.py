@@ -26,6 +26,7 @@ class Reason(models.TextChoices):
     RELOADED = "reloaded", _("Reloaded from the program fixture")
     IMPORTED = "imported", _("Imported in the administration")
     ASSIGNED = "assigned", _("Assigned to a unit")
+    PASSPORT = "passport", _("Passport changed")
     DEMO = "demo", _("Demo data")
 
 

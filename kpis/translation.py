@@ -1,11 +1,11 @@
 from modeltranslation.translator import TranslationOptions, register
 
-from kpis.models import Input, Kpi, OrgUnit
+from kpis.models import PASSPORT_TEXTS, Input, Kpi, OrgUnit
 
 
 @register(Kpi)
 class KpiTranslation(TranslationOptions):
-    fields = ("name", "notes", "methodology")
+    fields = ("name", "notes", "methodology", *PASSPORT_TEXTS)
 
 
 @register(OrgUnit)

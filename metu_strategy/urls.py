@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("kpis.urls")),
     path("", include("kpis.spreadsheet_urls")),
     path("", include("kpis.people_urls")),
+    path("", include("kpis.passport_urls")),
     path("", include("reports.urls")),
     path("", include("reports.excel_urls")),
 ]

@@ -18,8 +18,9 @@ STATUS_COLOURS = {
 
 
 def kpi_chart(row: KpiRow, projection: Projection | None) -> dict:
-    """Targets, counted values and the trend by year; the postgraduate share of a ratio;
-    a rank drawn with its axis reversed (first place on top)."""
+    """Targets, counted values and the trend by year, and the baseline before them; the
+    postgraduate share of a ratio; a rank drawn with its axis reversed (first place on
+    top)."""
     kpi = row.kpi
     measure = kpi.measure
 
@@ -27,9 +28,18 @@ def kpi_chart(row: KpiRow, projection: Projection | None) -> dict:
         return None if obj is None else measure.chart_value(obj.value, obj.value2)
 
     years = [cell.year for cell in row.cells]
+    baseline = kpi.baseline
     return {
         "kind": "kpi",
         "years": years,
+        # The value before the program, drawn as a point before its first year.
+        "baseline": None
+        if baseline is None
+        else {
+            "year": baseline.year,
+            "value": measure.chart_value(baseline.value, baseline.value2),
+            "label": _("Baseline %(year)s") % {"year": baseline.year},
+        },
         "targets": [measured(cell.target) for cell in row.cells],
         "actuals": [measured(cell.actual) for cell in row.cells],
         "trend": [
@@ -41,6 +51,7 @@ def kpi_chart(row: KpiRow, projection: Projection | None) -> dict:
             "target": _("Target"),
             "actual": _("Value"),
             "trend": _("Trend to %(year)s") % {"year": years[-1]},
+            "baseline": _("Baseline"),
             "axis": measure.axis_label(kpi.get_unit_display()),
         },
     }

@@ -1,10 +1,10 @@
 """The yearly report to the Ministry as an Excel workbook, in the layout of table 4.2.
 
 Sheets: the program for the chosen year (directions, goals and tasks merged over their
-KPIs, the targets of every year, the year's value, achievement, status, the
-explanation of a miss and the responsible unit) — or one such sheet per year for
-every year —, a summary per direction, and "About" (what the file contains and who
-made it).
+KPIs, the baseline, the targets of every year, the year's value, achievement, status,
+the explanation of a miss and the responsible unit) — or one such sheet per year for
+every year —, a summary per direction, the KPIs' passports, and "About" (what the
+file contains and who made it).
 
 The workbook is made to be printed. LibreOffice does not fit a row's height to wrapped
 text when it opens a file, and Excel does so only on screen, so every row gets an
@@ -19,6 +19,7 @@ from functools import cache, lru_cache
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import MergedCell
@@ -30,7 +31,7 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from directions.models import Program
-from kpis.models import Sense, Unit
+from kpis.models import PASSPORT_TEXTS, RANKING_FIELDS, Kpi, Sense, Unit
 from kpis.status import STATUS_SYMBOLS, Status
 from kpis.workbooks import set_text, workbook_bytes
 from reports import dashboards
@@ -64,17 +65,18 @@ BOLD = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
 TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True)
 HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF")
 DIRECTION_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="0B3D6E")
-FIXED_COLUMNS = 6  # goal, task, code, KPI, unit, sense
+FIXED_COLUMNS = 6  # goal, task, code, KPI, unit, sense; then the baseline and the targets
 HEADER_ROW = 3
 # Column widths in characters (Excel's unit: the width of a digit). The program sheet
-# is 18 columns, about 270 characters: fitted to the width of A3 landscape LibreOffice
-# prints it at 76 %, 11-point text as 8.4 points (tests/test_excel_print.py checks ≥ 8).
-PROGRAM_WIDTHS = {"goal": 18, "task": 20, "code": 7, "kpi": 42, "unit": 13, "sense": 11}
+# is 19 columns, about 280 characters: fitted to the width of A3 landscape LibreOffice
+# prints it at 74 %, 11-point text as 8.1 points (tests/test_excel_print.py checks ≥ 8).
+PROGRAM_WIDTHS = {"goal": 16, "task": 20, "code": 7, "kpi": 42, "unit": 13, "sense": 11}
 TARGET_WIDTH = 9
 VALUE_WIDTH = 10
 ACHIEVEMENT_WIDTH = 10
 EXPLANATION_WIDTH = 30
 OWNER_WIDTH = 24
+BASELINE_WIDTH = TARGET_WIDTH
 MAX_ROW_HEIGHT = 409  # points: the most Excel allows
 
 
@@ -172,19 +174,21 @@ def build_ministry_report(
     (a sheet per year, each printable on its own)."""
     with translation.override(language or translation.get_language()):
         kpis = kpis_with_values(
-            program, include_submitted=include_submitted, with_explanations=True
+            program, include_submitted=include_submitted, with_explanations=True, with_passport=True
         )
         rows = dashboards.kpi_rows(kpis, program.years)
         years = [year] if year else program.years
         workbook = Workbook()
         words = Words.translated()
-        widths = [width for _header, width in _program_columns(program, years[0])]
+        baseline_year = _common_baseline_year(rows)
+        widths = [width for _header, width in _program_columns(program, years[0], baseline_year)]
         content = Content(
             program,
             rows,
             words,
-            {row.kpi.id: FixedCells.of(row, program, widths, words) for row in rows},
+            {row.kpi.id: FixedCells.of(row, program, widths, words, baseline_year) for row in rows},
             include_submitted,
+            baseline_year,
         )
         for number, each in enumerate(years):
             sheet = workbook.active if number == 0 else workbook.create_sheet()
@@ -192,6 +196,7 @@ def build_ministry_report(
             sheet.title = title[:31]
             _program_sheet(sheet, content, each)
         _summary_sheet(workbook.create_sheet(), program, rows, years, words)
+        _passport_sheet(workbook.create_sheet(), rows, words)
         _about_sheet(workbook.create_sheet(), program, year, include_submitted, user)
     return workbook
 
@@ -200,8 +205,18 @@ def report_filename(program: Program, year: int | None) -> str:
     return f"{program.code}-{year or 'all-years'}-report.xlsx"
 
 
-def _program_columns(program: Program, year: int) -> list[tuple[str, float]]:
+def _common_baseline_year(rows) -> int | None:
+    """The year of every baseline in the report, when they share one: the column's
+    header names it, else each cell does."""
+    years = {row.kpi.baseline_year for row in rows if row.kpi.baseline is not None}
+    return years.pop() if len(years) == 1 else None
+
+
+def _program_columns(
+    program: Program, year: int, baseline_year: int | None
+) -> list[tuple[str, float]]:
     """(header, width) of each column of a year's program sheet."""
+    baseline = _("Baseline %(year)s") % {"year": baseline_year} if baseline_year else _("Baseline")
     columns = [
         (_("Goal"), PROGRAM_WIDTHS["goal"]),
         (_("Task"), PROGRAM_WIDTHS["task"]),
@@ -209,6 +224,7 @@ def _program_columns(program: Program, year: int) -> list[tuple[str, float]]:
         (_("KPI"), PROGRAM_WIDTHS["kpi"]),
         (_("Unit"), PROGRAM_WIDTHS["unit"]),
         (_("Sense"), PROGRAM_WIDTHS["sense"]),
+        (baseline, BASELINE_WIDTH),
     ]
     columns += [(_("Target %(year)s") % {"year": y}, TARGET_WIDTH) for y in program.years]
     columns += [
@@ -222,7 +238,7 @@ def _program_columns(program: Program, year: int) -> list[tuple[str, float]]:
 
 
 def _program_sheet(sheet: Worksheet, content: Content, year: int) -> None:
-    columns = _program_columns(content.program, year)
+    columns = _program_columns(content.program, year, content.baseline_year)
     widths = [width for _header, width in columns]
     last_column = len(columns)
     _title(sheet, content.program, year, content.include_submitted, last_column)
@@ -321,22 +337,37 @@ class FixedCells:
 
     texts: tuple[str, str, str, str]  # code, name, unit, sense (columns C…F)
     owner: str
-    targets: tuple[tuple[object, str], ...]  # a value spec (see _value_spec) per year
-    lines: int  # the lines the texts and the owner need
+    baseline: tuple[object, str]  # a value spec (see _value_spec)
+    targets: tuple[tuple[object, str], ...]  # a value spec per year
+    lines: int  # the lines the texts, the baseline and the owner need
 
     @classmethod
-    def of(cls, row, program: Program, widths: list[float], words: Words) -> FixedCells:
+    def of(
+        cls, row, program: Program, widths: list[float], words: Words, baseline_year: int | None
+    ) -> FixedCells:
         kpi = row.kpi
         texts = (kpi.code, kpi.name, words.units[kpi.unit], words.senses[kpi.sense])
         owner = kpi.owner.name if kpi.owner else ""
+        baseline = _baseline_spec(kpi, baseline_year)
         lines = max(
             *(_lines(text, widths[column]) for column, text in enumerate(texts, start=2)),
+            _lines(baseline[0], widths[FIXED_COLUMNS]) if baseline[1] == "wrapped" else 1,
             _lines(owner, widths[-1]),
         )
         targets = tuple(
             _value_spec(kpi, row.cell(year).target, target=True) for year in program.years
         )
-        return cls(texts, owner, targets, lines)
+        return cls(texts, owner, baseline, targets, lines)
+
+
+def _baseline_spec(kpi, baseline_year: int | None) -> tuple[object, str]:
+    """The baseline as a target is written where the header names its year, else as
+    text with its year: 3 160 (2021)."""
+    baseline = kpi.baseline
+    if baseline is None or baseline.year == baseline_year:
+        return _value_spec(kpi, baseline)
+    shown = kpi.measure.display(baseline.value, baseline.value2)
+    return f"{shown} ({baseline.year})", "wrapped"
 
 
 @dataclass(frozen=True)
@@ -348,6 +379,7 @@ class Content:
     words: Words
     fixed: dict[int, FixedCells]  # by KPI id
     include_submitted: bool
+    baseline_year: int | None  # the year of every baseline, when they share one
 
 
 def _kpi_row(sheet, row_number: int, row, content: Content, year: int, widths) -> None:
@@ -357,7 +389,7 @@ def _kpi_row(sheet, row_number: int, row, content: Content, year: int, widths) -
             sheet, row_number, column, value, ("text",), font=FONT, alignment=WRAP, border=BORDER
         )
     column = FIXED_COLUMNS + 1
-    for spec in fixed.targets:
+    for spec in (fixed.baseline, *fixed.targets):
         _value_cell(sheet.cell(row_number, column), spec)
         column += 1
     cell = row.cell(year)
@@ -417,6 +449,9 @@ def _value_cell(cell, spec: tuple[object, str]) -> None:
     value, how = spec
     if not how:
         style(cell, ("empty",), font=FONT, border=BORDER)
+    elif how == "wrapped":
+        style(cell, ("wrapped",), font=FONT, border=BORDER, alignment=WRAP)
+        set_text(cell, value)
     elif how == "text":
         style(cell, ("right",), font=FONT, border=BORDER, alignment=RIGHT)
         set_text(cell, value)
@@ -524,6 +559,104 @@ def _summary_row(sheet, row: int, year: int, label: str, summary, statuses, *, t
         number_format='0.0"%"',
         alignment=RIGHT,
     )
+
+
+def _field(name: str) -> str:
+    return capfirst(Kpi._meta.get_field(name).verbose_name)
+
+
+def _passport_columns() -> list[tuple[str, float]]:
+    return [
+        (_("Code"), 7),
+        (_("KPI"), 36),
+        (_field("definition"), 30),
+        (_field("formula"), 24),
+        (_field("data_source"), 18),
+        (_field("verification"), 20),
+        (_field("collection_method"), 18),
+        (_field("frequency"), 12),
+        (_("Responsible unit"), 18),
+        (_field("ranking_name"), 18),
+        (_("Baseline"), 12),
+        (_("Baseline: comment and source"), 28),
+    ]
+
+
+def _passport_texts(kpi) -> list[str]:
+    """A passport's row: the texts in the report's language (Kazakh where untranslated)."""
+    baseline = kpi.baseline
+    shown = ""
+    if baseline is not None:
+        shown = f"{kpi.measure.display(baseline.value, baseline.value2)} ({baseline.year})"
+    about = [kpi.baseline_comment]
+    if kpi.baseline_source:
+        about.append(f"{_('Source')}: {kpi.baseline_source}")
+    return [
+        kpi.code,
+        kpi.name,
+        kpi.definition,
+        kpi.formula,
+        kpi.data_source,
+        kpi.verification,
+        kpi.collection_method,
+        str(kpi.get_frequency_display()) if kpi.frequency else "",
+        kpi.owner.name if kpi.owner else "",
+        kpi.ranking if kpi.measure.ranking else "",
+        shown,
+        "\n".join(text for text in about if text),
+    ]
+
+
+def _has_passport(kpi) -> bool:
+    return kpi.baseline is not None or any(
+        getattr(kpi, name) for name in (*PASSPORT_TEXTS, "frequency", *RANKING_FIELDS)
+    )
+
+
+def _passport_sheet(sheet: Worksheet, rows, words: Words) -> None:
+    """Every KPI the planning office wrote a passport or a baseline for: what it counts,
+    how and from where, and its value before the program."""
+    sheet.title = _("KPI passports")[:31]
+    columns = _passport_columns()
+    for column, (header, width) in enumerate(columns, start=1):
+        text_cell(
+            sheet,
+            1,
+            column,
+            header,
+            ("passport header",),
+            font=HEADER_FONT,
+            fill=HEADER_FILL,
+            alignment=CENTRE,
+            border=BORDER,
+        )
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.row_dimensions[1].height = _height(
+        max(_lines(header, width, bold=True) for header, width in columns)
+    )
+    kpis = [row.kpi for row in rows if _has_passport(row.kpi)]
+    if not kpis:
+        text_cell(sheet, 2, 1, _("No KPI has a passport or a baseline yet."), ("about",), font=FONT)
+        merge(sheet, 2, 1, 2, len(columns))
+    for number, kpi in enumerate(kpis, start=2):
+        texts = _passport_texts(kpi)
+        for column, text in enumerate(texts, start=1):
+            text_cell(
+                sheet,
+                number,
+                column,
+                text or None,
+                ("text",),
+                font=FONT,
+                alignment=WRAP,
+                border=BORDER,
+            )
+        sheet.row_dimensions[number].height = _height(
+            max(_lines(text, width) for text, (_header, width) in zip(texts, columns, strict=True))
+        )
+    sheet.freeze_panes = "C2"
+    sheet.print_title_rows = "1:1"
+    _print_setup(sheet, paper=sheet.PAPERSIZE_A3, landscape=True)
 
 
 def _about_sheet(sheet: Worksheet, program: Program, year, include_submitted, user) -> None:

@@ -48,12 +48,17 @@ CSV_COLUMNS = [
     "actual_postgraduate",
     "status",
     "achievement_pct",
+    # Added after the first version: new columns go at the end, so that readers of the
+    # columns above by position keep working.
+    "baseline_year",
+    "baseline",
+    "baseline_postgraduate",
 ]
 
 
 def program_document(program: Program, *, include_submitted: bool = False) -> dict:
     """program → directions → goals → tasks → KPIs, targets and actuals keyed by year."""
-    kpis = kpis_with_values(program, include_submitted=include_submitted)
+    kpis = kpis_with_values(program, include_submitted=include_submitted, with_passport=True)
     directions: dict[int, dict] = {}
     goals: dict[int, dict] = {}
     tasks: dict[int, dict] = {}
@@ -94,6 +99,41 @@ def _kpi_document(kpi: Kpi, years: list[int]) -> dict:
         "owner": kpi.owner.name if kpi.owner else None,
         "targets": {str(y): kpi.measure.json(*_pair(targets.get(y))) for y in years},
         "actuals": {str(y): kpi.measure.json(*_pair(actuals.get(y))) for y in years},
+        "passport": _passport_document(kpi),
+        "baseline": _baseline_document(kpi),
+    }
+
+
+def _passport_document(kpi: Kpi) -> dict:
+    """The passport in the active language (Kazakh where a text has no translation);
+    null where the planning office wrote nothing."""
+    ranking = None
+    if kpi.measure.ranking:
+        ranking = {
+            "name": kpi.ranking_name or None,
+            "edition": kpi.ranking_edition or None,
+            "category": kpi.ranking_category or None,
+        }
+    return {
+        "definition": kpi.definition or None,
+        "formula": kpi.formula or None,
+        "data_source": kpi.data_source or None,
+        "verification": kpi.verification or None,
+        "collection_method": kpi.collection_method or None,
+        "frequency": kpi.frequency or None,
+        "ranking": ranking,
+    }
+
+
+def _baseline_document(kpi: Kpi) -> dict | None:
+    baseline = kpi.baseline
+    if baseline is None:
+        return None
+    return {
+        "year": baseline.year,
+        "value": kpi.measure.json(baseline.value, baseline.value2),
+        "comment": baseline.comment or None,
+        "source": baseline.source or None,
     }
 
 
@@ -121,6 +161,9 @@ def localized_csv_headers() -> list[str]:
         _("Value: postgraduate share, %"),
         _("Status"),
         _("Achievement, %"),
+        _("Baseline year"),
+        _("Baseline"),
+        _("Baseline: postgraduate share, %"),
     ]
 
 
@@ -147,6 +190,11 @@ def program_rows(
     kpis = kpis_with_values(program, include_submitted=include_submitted)
     for row in kpi_rows(kpis, program.years):
         kpi, task, measure = row.kpi, row.kpi.task, row.kpi.measure
+        baseline = kpi.baseline
+        baseline_columns = [
+            str(baseline.year) if baseline else "",
+            *(written(part) for part in measure.csv_parts(*_pair(baseline))),
+        ]
         for cell in row.cells:
             target, actual, assessment = cell.target, cell.actual, cell.assessment
             yield [
@@ -165,6 +213,7 @@ def program_rows(
                 *(written(part) for part in measure.csv_parts(*_pair(actual))),
                 statuses[assessment.status],
                 number(assessment.achievement),
+                *baseline_columns,
             ]
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q
 
 from directions.models import Alignment, Direction, Program, TargetIndicator, Task
-from kpis.models import Actual, ActualState, Kpi, OrgUnit, Target
+from kpis.models import PASSPORT_TEXTS, Actual, ActualState, Kpi, OrgUnit, Target
 from kpis.reasons import describe
 from kpis.rollup import Computed, Rollup
 from kpis.selectors import read_rollup
@@ -97,12 +97,14 @@ def program_values(
     unit: str | None = None,
     code: str | None = None,
     with_notes: bool = False,
+    with_passport: bool = False,
     with_explanations: bool = False,
 ) -> ProgramValues:
     """The program's KPIs (optionally of one direction, unit or code) with their task,
     direction and owner, and `yearly_targets` / `yearly_actuals`: year → YearValue of
     the targets and the counted values (with the explanation of a miss when
-    `with_explanations`). Five queries whatever the number of KPIs."""
+    `with_explanations`, the passport's texts when `with_passport`). Five queries
+    whatever the number of KPIs."""
     where = Q(program=program)
     if direction is not None:
         where &= Q(task__goal__direction__number=direction)
@@ -110,7 +112,10 @@ def program_values(
         where &= Q(owner__code=unit)
     if code:
         where &= Q(code=code)
-    kpis = list(Kpi.objects.filter(where).defer(*([] if with_notes else _LONG_TEXTS)).order_by())
+    deferred = [] if with_notes else _LONG_TEXTS
+    if with_passport:
+        deferred = [name for name in deferred if name not in _PASSPORT_TEXTS]
+    kpis = list(Kpi.objects.filter(where).defer(*deferred).order_by())
     # The 17 tasks and the units once each, rather than joined onto every KPI row.
     # No ORDER BY where rows go into dicts: Meta.ordering would join tables only to sort.
     tasks = (
@@ -191,9 +196,10 @@ def with_counted_values(kpi: Kpi, *, include_submitted: bool) -> Kpi:
 def with_calculated(kpi: Kpi, entered: dict, rollup: Rollup, years: list[int]) -> dict:
     """A KPI's counted value by year: for a calculated KPI, the value computed from its
     parts (kpis.rollup.Computed), or the value the planning office entered instead with
-    the computed one beside it (`computed`). `kpi.formula` says how it is calculated."""
-    kpi.formula = rollup.formulas.get(kpi.id)
-    if kpi.formula is None:
+    the computed one beside it (`computed`). `kpi.calculated_from` is its rollup.Formula
+    (None for a KPI entered directly)."""
+    kpi.calculated_from = rollup.formulas.get(kpi.id)
+    if kpi.calculated_from is None:
         return entered
     values = {}
     for year in years:
@@ -233,10 +239,13 @@ def _decimal(value) -> Decimal | None:
     return Decimal(str(value))
 
 
-# Long texts that only the KPI page shows.
+# Long texts that only the KPI page and the reports with passports show.
+_PASSPORT_TEXTS = [
+    f"{field}{suffix}" for field in PASSPORT_TEXTS for suffix in ("", "_kk", "_ru", "_en")
+]
 _LONG_TEXTS = [
     f"{field}{suffix}" for field in ("notes", "methodology") for suffix in ("", "_kk", "_ru", "_en")
-]
+] + _PASSPORT_TEXTS
 
 
 @dataclass

@@ -28,14 +28,17 @@ import statistics
 import subprocess
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from directions.models import Program
+from kpis import passport
 from kpis.models import Actual, ActualState, Kpi
 from reports.excel import FONT_SIZE, build_ministry_report, workbook_bytes
 from tests.stamps import stamps
@@ -60,6 +63,8 @@ LONG_EXPLANATION = (
 # 7.4, Carlito): the program sheet 5 pages of A3, the summary and the About sheet one
 # each. More means rows grew taller than their text or the scale dropped.
 PROGRAM_PAGES = 5
+# The passport sheet with the five long passports below: two pages of A3.
+PASSPORT_PAGES = 2
 
 
 @dataclass
@@ -134,6 +139,7 @@ def printed(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, P
     with django_db_blocker.unblock(), transaction.atomic():
         program = Program.objects.get(code="METU-2023-2029")
         _long_explanation(program)
+        _passports(program)
         for label, year, language in (
             ("kk-2024", 2024, "kk"),
             ("ru-2024", 2024, "ru"),
@@ -183,11 +189,12 @@ def printed(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, P
 
 def save_pictures(label: str, pdf: Path, pages: int) -> None:
     """PNG pages for a person to look at: the year in Kazakh sharp enough to read, the
-    others smaller; of every year only the first year's sheet and the last two pages
-    (the summary and About), since each year prints alike."""
+    others smaller; of every year only the first year's sheet and the last pages (the
+    summary, the passports and About), since each year prints alike."""
     for old in ARTIFACTS.glob(f"{label}-*.png"):
         old.unlink()
-    ranges = [(1, pages)] if label != "kk-all" else [(1, PROGRAM_PAGES), (pages - 1, pages)]
+    last = (pages - PASSPORT_PAGES - 1, pages)
+    ranges = [(1, pages)] if label != "kk-all" else [(1, PROGRAM_PAGES), last]
     for first, last in ranges:
         subprocess.run(
             ["pdftoppm", "-r", "90" if label == "kk-2024" else "50", "-f", str(first)]
@@ -212,11 +219,73 @@ def _long_explanation(program: Program) -> None:
         )
 
 
-def kpi_rows(sheet) -> dict[str, int]:
+@dataclass(frozen=True)
+class Layout:
+    """Where a sheet has its header and its KPIs' codes."""
+
+    header_row: int = 3
+    code_column: int = 3
+
+
+PROGRAM = Layout()
+PASSPORTS = Layout(header_row=1, code_column=1)
+
+
+# Passports with long texts, and baselines of every kind of measure, for the passport sheet.
+DEFINITION = {
+    "kk": (
+        "Оқу жылының 1 қазанындағы жағдай бойынша бакалавриат, магистратура және "
+        "докторантура білім беру бағдарламалары бойынша оқитын білім алушылардың жалпы "
+        "саны; академиялық демалыстағы білім алушылар есептелмейді."
+    ),
+    "ru": (
+        "Общее число обучающихся по программам бакалавриата, магистратуры и докторантуры "
+        "по состоянию на 1 октября учебного года; обучающиеся в академическом отпуске не "
+        "учитываются."
+    ),
+}
+BASELINES = {
+    "1.1.1": (3160, None),
+    "1.1.2": (Decimal("99.6"), Decimal("0.4")),
+    "1.1.3": (Decimal("58.5"), None),
+    "3.1.4": (751, 800),
+    "4.1.1": (188, None),
+}
+
+
+def _passports(program: Program) -> None:
+    planner = User.objects.get(username="planner")
+    for code, (value, value2) in BASELINES.items():
+        texts = {
+            f"{field}_{language}": text
+            for language, text in DEFINITION.items()
+            for field in ("definition", "collection_method")
+        }
+        passport.update_passport(
+            user=planner,
+            kpi=Kpi.objects.get(program=program, code=code),
+            changes={
+                **texts,
+                "data_source_kk": "ЕСУВО; кадрлар бөлімінің бұйрықтары",
+                "frequency": "semester",
+                "baseline_year": 2022,
+                "baseline_value": Decimal(value),
+                "baseline_value2": value2,
+                "baseline_comment_kk": "2022–2023 оқу жылы, 1 қазандағы жағдай бойынша",
+                "baseline_comment_ru": "2022–2023 учебный год, по состоянию на 1 октября",
+                "baseline_source_kk": LONG_EXPLANATION,
+            },
+            reason="print test",
+        )
+
+
+def kpi_rows(sheet, layout: Layout = PROGRAM) -> dict[str, int]:
+    column = layout.code_column
     return {
-        sheet.cell(r, 3).value: r
-        for r in range(4, sheet.max_row + 1)
-        if isinstance(sheet.cell(r, 3).value, str) and CODE.fullmatch(sheet.cell(r, 3).value)
+        sheet.cell(r, column).value: r
+        for r in range(layout.header_row + 1, sheet.max_row + 1)
+        if isinstance(sheet.cell(r, column).value, str)
+        and CODE.fullmatch(sheet.cell(r, column).value)
     }
 
 
@@ -237,14 +306,14 @@ def page_scale(page: Page, sheet, rows: dict[str, int]) -> tuple[float, list[Wor
     return (codes[-1].y0 - codes[0].y0) / heights, codes
 
 
-def printed_cells(report: Printed, sheet, column: int) -> dict[str, str]:
+def printed_cells(report: Printed, sheet, column: int, layout: Layout = PROGRAM) -> dict[str, str]:
     """The text printed inside each KPI row's cell of `column` (the KPI's name in
     column 4), without spaces: words inside the column and inside the row's box."""
-    rows = kpi_rows(sheet)
+    rows = kpi_rows(sheet, layout)
     texts = {}
     for page in program_pages(report, sheet):
         scale, codes = page_scale(page, sheet, rows)
-        left, right = column_edges(page, sheet, column, above=codes[0].y0)
+        left, right = column_edges(page, sheet, column, above=codes[0].y0, layout=layout)
         for code in codes:
             top = code.y0 - 1
             bottom = code.y0 + sheet.row_dimensions[rows[code.text]].height * scale
@@ -258,12 +327,15 @@ def printed_cells(report: Printed, sheet, column: int) -> dict[str, str]:
     return texts
 
 
-def column_edges(page: Page, sheet, column: int, *, above: float) -> tuple[float, float]:
+def column_edges(
+    page: Page, sheet, column: int, *, above: float, layout: Layout = PROGRAM
+) -> tuple[float, float]:
     """Where `column` starts and ends on the page, from its header's middle and the one
     before it: the border between them divides the distance between the two middles
     as the columns' widths do (in pixels: 7 a character and 5 of padding)."""
     centres = [
-        header_centre(page, sheet.cell(3, c).value, above=above) for c in (column - 1, column)
+        header_centre(page, sheet.cell(layout.header_row, c).value, above=above)
+        for c in (column - 1, column)
     ]
     pixels = [
         sheet.column_dimensions[get_column_letter(c)].width * 7 + 5 for c in (column - 1, column)
@@ -319,31 +391,46 @@ def test_every_kpi_name_prints_whole_in_its_cell(printed, label):
 def test_a_long_explanation_prints_whole(printed):
     report = printed["kk-2024"]
     sheet = report.workbook.worksheets[0]
-    cells = printed_cells(report, sheet, column=17)
+    cells = printed_cells(report, sheet, column=18)
     assert cells["1.2.1"] == squeezed(LONG_EXPLANATION)
     assert cells["1.2.2"] == squeezed("=1+1 is not a formula here")
 
 
+@pytest.mark.parametrize("label", ["kk-2024", "ru-2024"])
+def test_every_passport_prints_whole_in_its_cell(printed, label):
+    report = printed[label]
+    sheet = report.workbook.worksheets[-2]
+    rows = kpi_rows(sheet, PASSPORTS)
+    assert sorted(rows) == sorted(BASELINES)
+    for column in (3, 7, 12):  # the definition, the collection method, the baseline's notes
+        cells = printed_cells(report, sheet, column, PASSPORTS)
+        written = {code: squeezed(sheet.cell(row, column).value) for code, row in rows.items()}
+        assert cells == written, column
+    assert DEFINITION[label[:2]] == sheet.cell(rows["1.1.1"], 3).value
+
+
 def test_one_year_prints_on_few_pages_and_about_on_one(printed):
     report = printed["kk-2024"]
-    program, summary, about = report.workbook.sheetnames
+    program, summary, passports, about = report.workbook.sheetnames
     assert len(report.pages_of(program)) <= PROGRAM_PAGES
     assert len(report.pages_of(summary)) == 1
+    assert len(report.pages_of(passports)) <= PASSPORT_PAGES
     assert len(report.pages_of(about)) == 1
-    assert len(report.pages) <= PROGRAM_PAGES + 2
+    assert len(report.pages) <= PROGRAM_PAGES + PASSPORT_PAGES + 2
     # Every printed page belongs to a sheet: none is a stray column of a wide sheet.
-    assert {page.sheet for page in report.pages} == {program, summary, about}
+    assert {page.sheet for page in report.pages} == {program, summary, passports, about}
 
 
 def test_every_year_prints_each_year_like_one_year(printed):
     report = printed["kk-all"]
-    *years, summary, about = report.workbook.sheetnames
+    *years, summary, passports, about = report.workbook.sheetnames
     assert len(years) == 7
     for name in years:
         assert 1 <= len(report.pages_of(name)) <= PROGRAM_PAGES, name
     assert len(report.pages_of(about)) == 1
     assert len(report.pages_of(summary)) <= 2
-    assert len(report.pages) <= 7 * PROGRAM_PAGES + 3
+    assert len(report.pages_of(passports)) <= PASSPORT_PAGES
+    assert len(report.pages) <= 7 * PROGRAM_PAGES + PASSPORT_PAGES + 3
 
 
 @pytest.mark.parametrize("label", ["kk-2024", "kk-all"])

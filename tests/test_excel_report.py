@@ -21,7 +21,7 @@ from tests.seed_table_42 import EXPECTED_KPIS
 from tests.stamps import stamps
 
 YEARS = list(range(2023, 2030))
-TARGET_COLUMNS = range(7, 14)  # G…M: targets 2023…2029
+TARGET_COLUMNS = range(8, 15)  # H…N: targets 2023…2029 (G is the baseline)
 
 
 def read(content: bytes):
@@ -99,7 +99,7 @@ def test_layout_merges_goals_and_tasks_over_their_kpis(report):
 def test_values_achievement_and_status_fills(report):
     sheet = report["Program"]
     rows = kpi_rows(sheet)
-    value, achievement, status = 14, 15, 16  # N, O, P
+    value, achievement, status = 15, 16, 17  # O, P, Q
     expectations = {
         "1.1.1": (3300, "✓ achieved"),
         "1.1.3": (62, "≈ close to target"),
@@ -141,14 +141,14 @@ def test_explanation_of_a_miss_and_responsible_unit(program):
     book = read(workbook_bytes(build_ministry_report(program, year=2024, language="en")))
     sheet = book["Program"]
     rows = kpi_rows(sheet)
-    assert sheet.cell(3, 17).value == "Why the target was missed"
-    assert sheet.cell(3, 18).value == "Responsible unit"
+    assert sheet.cell(3, 18).value == "Why the target was missed"
+    assert sheet.cell(3, 19).value == "Responsible unit"
     # The year's own explanation, as the department wrote it (not run as a formula).
-    assert sheet.cell(rows["1.2.1"], 17).value == "-Two lecturers left in spring."
-    assert sheet.cell(rows["1.2.1"], 17).data_type == "s"
-    assert sheet.cell(rows["1.1.3"], 17).value is None
+    assert sheet.cell(rows["1.2.1"], 18).value == "-Two lecturers left in spring."
+    assert sheet.cell(rows["1.2.1"], 18).data_type == "s"
+    assert sheet.cell(rows["1.1.3"], 18).value is None
     owner = Kpi.objects.get(program=program, code="1.2.1").owner
-    assert sheet.cell(rows["1.2.1"], 18).value == owner.name_en
+    assert sheet.cell(rows["1.2.1"], 19).value == owner.name_en
 
 
 def test_explanations_cost_no_query_per_kpi(program):
@@ -171,16 +171,16 @@ def test_every_year_mode_has_a_sheet_per_year(program):
     approve(program, "1.1.3", 2023, 60)
     book = read(workbook_bytes(build_ministry_report(program, year=None, language="en")))
     years = [f"Program {year}" for year in YEARS]
-    assert book.sheetnames == [*years, "Summary", "About"]
+    assert book.sheetnames == [*years, "Summary", "KPI passports", "About"]
     for year, name in zip(YEARS, years, strict=True):
         sheet = book[name]
         headers = [sheet.cell(3, c).value for c in range(1, sheet.max_column + 1)]
-        assert headers[13:16] == [f"Value {year}", f"Achievement, % ({year})", f"Status {year}"]
-        assert len(headers) == 6 + 7 + 3 + 2
+        assert headers[14:17] == [f"Value {year}", f"Achievement, % ({year})", f"Status {year}"]
+        assert len(headers) == 6 + 1 + 7 + 3 + 2
         assert sheet.print_title_rows == "$3:$3" and sheet.page_setup.paperSize == 8  # A3
     rows = kpi_rows(book["Program 2023"])
-    assert book["Program 2023"].cell(rows["1.1.3"], 14).value == 60
-    assert book["Program 2024"].cell(rows["1.1.3"], 14).value is None
+    assert book["Program 2023"].cell(rows["1.1.3"], 15).value == 60
+    assert book["Program 2024"].cell(rows["1.1.3"], 15).value is None
 
 
 def test_wrapped_text_gets_rows_tall_enough(report):
@@ -201,7 +201,7 @@ def test_status_column_fits_every_languages_longest_status(program):
         with translation.override(language):
             names += [str(label) for label in Status.labels]
     book = read(workbook_bytes(build_ministry_report(program, year=2024, language="kk")))
-    width = book.worksheets[0].column_dimensions["P"].width
+    width = book.worksheets[0].column_dimensions["Q"].width
     assert width >= max(len(name) for name in names) + 2  # the symbol and a space
 
 
@@ -228,8 +228,8 @@ def test_user_text_never_becomes_a_formula(program):
     row = kpi_rows(sheet)["1.1.3"]
     # Text as written, typed as text with Excel's quote prefix.
     assert sheet.cell(row, 4).value == "=cmd|' /C calc'!A0"
-    assert sheet.cell(row, 17).value == "@SUM(A1)"
-    assert sheet.cell(row, 4).quotePrefix and sheet.cell(row, 17).quotePrefix
+    assert sheet.cell(row, 18).value == "@SUM(A1)"
+    assert sheet.cell(row, 4).quotePrefix and sheet.cell(row, 18).quotePrefix
 
 
 def test_download_from_the_dashboards(rector, program):
@@ -237,7 +237,7 @@ def test_download_from_the_dashboards(rector, program):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = read(response.content)
-    assert len(book.sheetnames) == 3
+    assert len(book.sheetnames) == 4
     assert rector.get(reverse("ministry_report") + "?year=1999").status_code == 404
 
 

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.text import capfirst
 
 from kpis.models import Target
 from kpis.status import STATUS_SYMBOLS
@@ -31,3 +32,9 @@ def judged_number(kpi, number, target: bool = False) -> str:
 @register.filter
 def status_symbol(status: str) -> str:
     return STATUS_SYMBOLS.get(status, "")
+
+
+@register.filter
+def field_label(obj, name: str) -> str:
+    """A model field's name as a heading: "Means of verification"."""
+    return capfirst(obj._meta.get_field(name).verbose_name)

@@ -12,18 +12,27 @@
   var colour = function (name, fallback) { return style.getPropertyValue(name).trim() || fallback; };
 
   function kpiChart(data) {
+    // The baseline, when there is one, is a point of its own before the first year.
+    var base = data.baseline;
+    var before = function (series) { return base ? [null].concat(series) : series; };
+    var datasets = [
+      { label: data.labels.target, data: before(data.targets), borderColor: colour("--muted", "#5b6675"),
+        backgroundColor: "transparent", borderWidth: 2, pointStyle: "rectRot", pointRadius: 5, spanGaps: true },
+      { label: data.labels.actual, data: before(data.actuals), borderColor: colour("--brand-2", "#1565c0"),
+        backgroundColor: colour("--brand-2", "#1565c0"), borderWidth: 3, pointRadius: 5, spanGaps: false },
+      { label: data.labels.trend, data: before(data.trend), borderColor: colour("--accent", "#f2a900"),
+        borderDash: [6, 5], borderWidth: 2, pointRadius: 0, spanGaps: true }
+    ];
+    if (base) {
+      datasets.push({ label: data.labels.baseline, data: [base.value].concat(data.years.map(function () { return null; })),
+        borderColor: colour("--ink", "#1f2933"), backgroundColor: colour("--ink", "#1f2933"),
+        pointStyle: "triangle", pointRadius: 7, showLine: false });
+    }
     return {
       type: "line",
       data: {
-        labels: data.years,
-        datasets: [
-          { label: data.labels.target, data: data.targets, borderColor: colour("--muted", "#5b6675"),
-            backgroundColor: "transparent", borderWidth: 2, pointStyle: "rectRot", pointRadius: 5, spanGaps: true },
-          { label: data.labels.actual, data: data.actuals, borderColor: colour("--brand-2", "#1565c0"),
-            backgroundColor: colour("--brand-2", "#1565c0"), borderWidth: 3, pointRadius: 5, spanGaps: false },
-          { label: data.labels.trend, data: data.trend, borderColor: colour("--accent", "#f2a900"),
-            borderDash: [6, 5], borderWidth: 2, pointRadius: 0, spanGaps: true }
-        ]
+        labels: base ? [base.label].concat(data.years) : data.years,
+        datasets: datasets
       },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false,

@@ -1,7 +1,9 @@
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from directions.selectors import current_program
 from kpis.demo import setup_demo, setup_demo_values
+from kpis.passport import load_baselines
 
 
 class Command(BaseCommand):
@@ -12,6 +14,12 @@ class Command(BaseCommand):
         if program is None:
             raise CommandError("Load the program first: python manage.py load_program")
         accounts = setup_demo(program)
+        # The few baselines section 6 of the program states (fixtures/baselines_section6.json).
+        baselines = load_baselines(user=User.objects.get(username="planner"), program=program)
+        if baselines.set:
+            self.stdout.write(
+                f"Baselines from section 6 of the program: {', '.join(baselines.set)}."
+            )
         created = setup_demo_values(program)
         if created:
             self.stdout.write(
