@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kpis.models import Kpi, OrgUnit
+from kpis.models import Input, Kpi, OrgUnit
 from kpis.services import TEXT_LIMIT, Entry
 
 
@@ -37,15 +37,16 @@ class NumberField(forms.CharField):
 
 
 class MeasuredForm(forms.Form):
-    """A form with a KPI's value (`value`, and `value2` where the measure has two
-    inputs): the KPI's measure reads what was typed, in the reader's language."""
+    """A form with a value (`value`, and `value2` where the measure has two inputs) of
+    a KPI or of an input: its measure reads what was typed, in the reader's language."""
 
     value = NumberField(label=_("Value"))
 
-    def __init__(self, *args, kpi: Kpi, **kwargs):
-        self.kpi = kpi
+    def __init__(self, *args, kpi: Kpi | None = None, input: Input | None = None, **kwargs):
+        self.kpi, self.input = kpi, input
+        self.measure = (kpi or input).measure
         super().__init__(*args, **kwargs)
-        labels = kpi.measure.input_labels
+        labels = self.measure.input_labels
         if labels:
             self.fields["value"].label = labels[0]
             self.fields["value2"] = NumberField(label=labels[1])
@@ -55,7 +56,7 @@ class MeasuredForm(forms.Form):
         if self.has_error("value") or self.has_error("value2"):
             return data
         try:
-            data["value"], data["value2"] = self.kpi.measure.parse_parts(
+            data["value"], data["value2"] = self.measure.parse_parts(
                 data.get("value"), data.get("value2")
             )
         except ValidationError as exc:
@@ -64,7 +65,9 @@ class MeasuredForm(forms.Form):
 
 
 class EntryForm(MeasuredForm):
-    """One KPI's row on the entry page."""
+    """One row on the entry page: a KPI's value, or a unit's contribution to an input
+    (`input` and `unit`), or a calculated KPI's value the planning office enters
+    instead (`overriding`: a reason is then asked for)."""
 
     comment = forms.CharField(
         label=_("Comment"),
@@ -82,9 +85,27 @@ class EntryForm(MeasuredForm):
     submit = forms.BooleanField(label=_("Submit"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, *args, kpi: Kpi, **kwargs):
-        super().__init__(*args, kpi=kpi, **kwargs)
+    def __init__(
+        self,
+        *args,
+        kpi: Kpi | None = None,
+        input: Input | None = None,
+        unit: OrgUnit | None = None,
+        overriding: bool = False,
+        **kwargs,
+    ):
+        super().__init__(*args, kpi=kpi, input=input, **kwargs)
+        self.unit = unit
         self.fields["evidence"].widget.attrs["accept"] = ".pdf,.xlsx,.docx,.png,.jpg,.jpeg"
+        if input is not None:
+            del self.fields["explanation"]  # an input has no target to miss
+        if overriding:
+            self.fields["reason"] = forms.CharField(
+                label=_("Why the value is entered instead of calculated"),
+                required=False,
+                max_length=TEXT_LIMIT,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
 
     def to_entry(self, action: str) -> Entry:
         """`action` is the button pressed: save (a draft), submit_selected or submit_all."""
@@ -95,10 +116,13 @@ class EntryForm(MeasuredForm):
         )
         return Entry(
             kpi=self.kpi,
+            input=self.input,
+            unit=self.unit,
             value=data.get("value"),
             value2=data.get("value2"),
             comment=data.get("comment", ""),
             explanation=data.get("explanation", ""),
+            reason=data.get("reason", ""),
             seen_version=data["version"],
             submit=submit,
             files=data.get("evidence") or [],

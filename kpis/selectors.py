@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from directions.models import Program
+from kpis import roles
 from kpis.models import (
     Actual,
     ActualState,
@@ -31,6 +32,39 @@ class EntryRow:
     target: Target | None
     previous: Actual | None  # last year's value, as far as the user may see it
     actual: Actual | None
+    computed: object | None = None  # a calculated KPI's value from its parts (rollup)
+
+    @property
+    def key(self) -> str:
+        return f"k{self.kpi.id}"
+
+    @property
+    def version(self) -> int:
+        return self.actual.version if self.actual else 0
+
+    @property
+    def state(self) -> str:
+        return self.actual.state if self.actual else "missing"
+
+    @property
+    def calculated(self) -> bool:
+        return self.computed is not None
+
+
+@dataclass
+class InputRow:
+    """One input a unit reports, on the entry page: its contribution this year and last
+    year's, and the KPIs it feeds."""
+
+    input: Input
+    unit: OrgUnit
+    previous: Contribution | None
+    actual: Contribution | None  # named as EntryRow's, so rows share the page's markup
+    feeds: list[str]  # codes of the KPIs calculated from it
+
+    @property
+    def key(self) -> str:
+        return f"i{self.input.id}-u{self.unit.id}"
 
     @property
     def version(self) -> int:
@@ -42,9 +76,54 @@ class EntryRow:
 
 
 def units_for(user, program: Program) -> QuerySet[OrgUnit]:
-    """The units whose KPIs `user` may enter: the ones they head, or all for the planning office."""
+    """The units whose values `user` may enter: those owning KPIs they may enter or
+    reporting inputs they may report; all of them for the planning office."""
     editable = Kpi.objects.editable_by(user).filter(program=program)
-    return OrgUnit.objects.filter(kpis__in=editable).distinct().order_by("name")
+    reported = Input.reporters.through.objects.filter(input__program=program)
+    if not roles.is_planner(user):
+        reported = reported.filter(orgunit__heads=user)
+    return (
+        OrgUnit.objects.filter(Q(kpis__in=editable) | Q(id__in=reported.values("orgunit_id")))
+        .distinct()
+        .order_by("name")
+    )
+
+
+def input_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -> list[InputRow]:
+    """The inputs `user` may report for `year`, by unit, each with this year's and last
+    year's contribution (as far as the user may see them) and the KPIs it feeds. A fixed
+    number of queries whatever the number of rows."""
+    pairs = Input.reporters.through.objects.filter(input__program=program)
+    if not roles.is_planner(user):
+        pairs = pairs.filter(orgunit__heads=user)
+    if unit is not None:
+        pairs = pairs.filter(orgunit=unit)
+    pairs = list(pairs.select_related("input", "orgunit").order_by("orgunit__name", "input__code"))
+    contributions = {
+        (c.input_id, c.unit_id, c.year): c
+        for c in Contribution.objects.visible_to(user)
+        .filter(input__in={p.input_id for p in pairs}, year__in=[year, year - 1])
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("id")))
+    }
+    feeds: dict[int, set[str]] = {}
+    for side in (Calculation.numerator, Calculation.denominator):
+        links = side.through.objects.filter(input__in={p.input_id for p in pairs})
+        for input_id, code in links.values_list("input_id", "calculation__kpi__code"):
+            feeds.setdefault(input_id, set()).add(code)
+    return [
+        InputRow(
+            p.input,
+            p.orgunit,
+            contributions.get((p.input_id, p.orgunit_id, year - 1)),
+            contributions.get((p.input_id, p.orgunit_id, year)),
+            sorted(feeds.get(p.input_id, ()), key=_code_order),
+        )
+        for p in pairs
+    ]
+
+
+def _code_order(code: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in code.split(".") if part.isdigit())
 
 
 def entry_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -> list[EntryRow]:

@@ -211,6 +211,13 @@ def _check_entry_allowed(user, program: Program, year: int, entries: list[Entry]
     allowed = set(Kpi.objects.editable_by(user).filter(id__in=kpi_ids).values_list("id", flat=True))
     if allowed != kpi_ids:
         raise PermissionDenied(_("You may not enter values for some of these KPIs."))
+    if kpi_ids and not roles.is_planner(user) and _calculated(entries):
+        raise PermissionDenied(
+            _(
+                "A calculated KPI's value comes from its units' inputs; "
+                "only the planning office may enter it instead."
+            )
+        )
     reportable = reportable_pairs(user, {entry.input.id for entry in entries if entry.input})
     if any(entry.input and (entry.input.id, entry.unit.id) not in reportable for entry in entries):
         raise PermissionDenied(_("You may not report some of these inputs for this unit."))

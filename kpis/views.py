@@ -28,7 +28,16 @@ from directions.models import Program
 from directions.selectors import current_program
 from kpis import kept_input, roles, selectors, services
 from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
-from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
+from kpis.models import (
+    Actual,
+    ActualState,
+    Evidence,
+    Input,
+    Kpi,
+    OrgUnit,
+    ReportingYear,
+    Target,
+)
 from kpis.reasons import describe
 from metu_strategy.params import client_address, id_list_param, int_param, next_param, year_param
 
@@ -53,7 +62,8 @@ def _require_planner(user) -> None:
 
 
 def entry(request: HttpRequest) -> HttpResponse:
-    """ "My KPIs": a department head enters the year's values of their units' KPIs."""
+    """ "My KPIs": a department head enters the year's values of their units' KPIs and
+    the inputs their units report."""
     program = _program_or_404()
     if not request.user.has_perm("kpis.enter_actual"):
         raise PermissionDenied
@@ -62,23 +72,34 @@ def entry(request: HttpRequest) -> HttpResponse:
     year = _year(request, program, services.latest_open_year(program))
     year_open = services.year_is_open(program, year)
     rows = selectors.entry_rows(request.user, program, year, unit)
-    posted = _posted_kpi_ids(request)
-    editable = year_open or roles.is_planner(request.user)
-    for row in rows:
-        row.editable = editable and row.state in ("missing", *services.EDITABLE_STATES)
+    inputs = selectors.input_rows(request.user, program, year, unit)
+    _mark_calculated(rows, program, year)
+    posted = _posted_keys(request)
+    planner = roles.is_planner(request.user)
+    editable = year_open or planner
+    for row in [*rows, *inputs]:
+        calculated = getattr(row, "calculated", False)
+        row.editable = (
+            editable
+            and row.state in ("missing", *services.EDITABLE_STATES)
+            and (planner or not calculated)  # only the planning office overrides
+        )
         # Every row the page posted is bound, editable or not any more, so a row that
         # stopped being editable is refused out loud rather than dropped in silence.
-        bound = row.kpi.id in posted
+        bound = row.key in posted
         row.form = None
         if row.editable or bound:
             row.form = EntryForm(
                 request.POST if bound else None,
                 request.FILES if bound else None,
-                kpi=row.kpi,
-                prefix=f"k{row.kpi.id}",
+                prefix=row.key,
                 initial=_initial(row),
+                overriding=calculated,
+                **_subject(row),
             )
-    if request.method == "POST" and _save_entry_forms(request, program, year, rows, posted):
+    if request.method == "POST" and _save_entry_forms(
+        request, program, year, [*rows, *inputs], posted
+    ):
         return redirect(request.get_full_path())
     ctx = {
         "program": program,
@@ -88,38 +109,55 @@ def entry(request: HttpRequest) -> HttpResponse:
         "units": units,
         "unit": unit,
         "rows": rows,
-        "any_editable": any(row.editable for row in rows),
+        "inputs": inputs,
+        "any_editable": any(row.editable for row in [*rows, *inputs]),
         "counts": _entry_counts(rows),
     }
     return render(request, "kpis/entry.html", ctx)
 
 
-POSTED_ROW = re.compile(r"k([0-9]{1,18})-version")
+def _subject(row) -> dict:
+    if isinstance(row, selectors.InputRow):
+        return {"input": row.input, "unit": row.unit}
+    return {"kpi": row.kpi}
 
 
-def _posted_kpi_ids(request: HttpRequest) -> set[int]:
+def _mark_calculated(rows: list[selectors.EntryRow], program: Program, year: int) -> None:
+    """A calculated KPI's row shows the value its approved parts give."""
+    rollup = selectors.read_rollup(program)
+    for row in rows:
+        if row.kpi.id in rollup.formulas:
+            row.computed = rollup.computed(row.kpi.id, year)
+
+
+POSTED_ROW = re.compile(r"(k[0-9]{1,18}|i[0-9]{1,18}-u[0-9]{1,18})-version")
+
+
+def _posted_keys(request: HttpRequest) -> set[str]:
     if request.method != "POST":
         return set()
-    return {int(m.group(1)) for key in request.POST if (m := POSTED_ROW.fullmatch(key))}
+    return {m.group(1) for key in request.POST if (m := POSTED_ROW.fullmatch(key))}
 
 
-def _initial(row: selectors.EntryRow) -> dict:
+def _initial(row) -> dict:
     actual = row.actual
     if actual is None:
         return {"version": 0}
-    value, value2 = row.kpi.measure.inputs(actual.value, actual.value2)
+    measure = (row.input if isinstance(row, selectors.InputRow) else row.kpi).measure
+    value, value2 = measure.inputs(actual.value, actual.value2)
     return {
         "value": value,
         "value2": value2,
         "comment": actual.comment,
         "explanation": actual.explanation,
+        "reason": getattr(actual, "override_reason", ""),
         "version": actual.version,
     }
 
 
 def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows, posted) -> bool:
     """Save the posted rows, all or none; True when saved. Every refusal is shown."""
-    if _refuse_strangers(request, program, posted - {row.kpi.id for row in rows}):
+    if _refuse_strangers(request, program, posted - {row.key for row in rows}):
         return False
     forms = [row.form for row in rows if row.form is not None and row.form.is_bound]
     valid = [form for form in forms if form.is_valid()]
@@ -143,16 +181,19 @@ def _save_entry_forms(request: HttpRequest, program: Program, year: int, rows, p
     return True
 
 
-def _refuse_strangers(request: HttpRequest, program: Program, kpi_ids: set[int]) -> bool:
-    """Rows posted for KPIs this page does not offer the user (another unit's, or one
-    reassigned meanwhile): nothing is saved, and the page says which."""
-    if not kpi_ids:
+def _refuse_strangers(request: HttpRequest, program: Program, keys: set[str]) -> bool:
+    """Rows posted for KPIs or inputs this page does not offer the user (another unit's,
+    or one reassigned meanwhile): nothing is saved, and the page says which."""
+    if not keys:
         return False
-    codes = Kpi.objects.filter(program=program, id__in=kpi_ids).values_list("code", flat=True)
+    kpi_ids = {int(key[1:]) for key in keys if key.startswith("k")}
+    names = list(Kpi.objects.filter(program=program, id__in=kpi_ids).values_list("code", flat=True))
+    input_ids = {int(key[1:].split("-")[0]) for key in keys if key.startswith("i")}
+    names += [str(i) for i in Input.objects.filter(program=program, id__in=input_ids)]
     messages.error(
         request,
         _("Nothing was saved: you may not enter values for %(codes)s here.")
-        % {"codes": ", ".join(sorted(codes)) or _("a KPI that no longer exists")},
+        % {"codes": ", ".join(sorted(names)) or _("a KPI that no longer exists")},
     )
     return True
 
@@ -162,7 +203,7 @@ def _show_row_errors(request: HttpRequest, forms, errors: dict[str, list[str]]) 
     for key, problems in errors.items():
         for problem in problems:
             by_key[key].add_error(None, problem)
-    codes = [form.kpi.code for form in forms if form.errors]
+    codes = [str(form.kpi.code if form.kpi else form.input) for form in forms if form.errors]
     messages.error(
         request,
         _("Nothing was saved. Correct the rows marked in red: %(codes)s.")

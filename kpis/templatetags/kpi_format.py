@@ -1,9 +1,11 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext
 from django.utils.text import capfirst
 
 from kpis.models import Target
+from kpis.values import display_number
 from kpis.status import STATUS_SYMBOLS
 
 register = template.Library()
@@ -27,6 +29,26 @@ def judged_number(kpi, number, target: bool = False) -> str:
     if not isinstance(number, Decimal):  # nothing to show (no trend, no target)
         return "—"
     return kpi.measure.display_judged(number, target=target)
+
+
+@register.simple_tag
+def computed_value(kpi, computed) -> str:
+    """A calculated KPI's value from its parts, as "15 % (15/100)", or how far its parts
+    are: "partial: 5 of 7 parts" (never judged until complete)."""
+    if computed is None:
+        return "—"
+    if computed.value is None:
+        if computed.complete:  # every part is in, but the denominator is zero
+            return gettext("not computable: the denominator is 0")
+        return gettext("partial: %(n)s of %(m)s parts") % {
+            "n": computed.reported,
+            "m": computed.expected,
+        }
+    shown = kpi.measure.display(computed.value)
+    if computed.denominator is None:
+        return shown
+    parts = f"{display_number(computed.numerator)}/{display_number(computed.denominator)}"
+    return f"{shown} ({parts})"
 
 
 @register.filter

@@ -1,0 +1,159 @@
+"""Units report inputs on My KPIs; a calculated KPI's value follows from them."""
+
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import translation
+
+from kpis import roles, services
+from kpis.models import (
+    ActualState,
+    Calculation,
+    Contribution,
+    Input,
+    Kpi,
+    OrgUnit,
+    OrgUnitKind,
+)
+from reports.exports import program_document
+from tests.html import form_fields
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def parts(program):
+    """A faculty with two departments; each reports the teaching staff and those with a
+    degree; 1.2.2 (the share with a degree) is calculated from them."""
+    faculty = OrgUnit.objects.create(code="t-fac", name="Faculty", kind=OrgUnitKind.FACULTY)
+    departments = [
+        OrgUnit.objects.create(
+            code=f"t-dep{n}", name=f"Department {n}", kind=OrgUnitKind.DEPARTMENT, parent=faculty
+        )
+        for n in (1, 2)
+    ]
+    heads = []
+    for n, department in enumerate(departments, 1):
+        user = User.objects.create_user(f"dephead{n}", password=f"dephead{n}-demo-pass")
+        user.groups.add(Group.objects.get(name=roles.DEPARTMENT_HEAD))
+        department.heads.add(user)
+        heads.append(user)
+    staff = Input.objects.create(program=program, code="staff", name="Teaching staff")
+    degree = Input.objects.create(program=program, code="staff-degree", name="With a degree")
+    for item in (staff, degree):
+        item.reporters.set(departments)
+    kpi = Kpi.objects.get(program=program, code="1.2.2")
+    calculation = Calculation.objects.create(kpi=kpi)
+    calculation.numerator.set([degree])
+    calculation.denominator.set([staff])
+    return {"departments": departments, "heads": heads, "staff": staff, "degree": degree}
+
+
+def client_of(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def key(item, unit) -> str:
+    return f"i{item.id}-u{unit.id}"
+
+
+def enter(client, parts, department, staff, degree, action="submit_all"):
+    url = "/entry/?year=2025"
+    fields = form_fields(client.get(url).content.decode(), "entry-form")
+    fields[f"{key(parts['staff'], department)}-value"] = staff
+    fields[f"{key(parts['degree'], department)}-value"] = degree
+    return client.post(url, {**fields, "action": action}, follow=True).content.decode()
+
+
+def kpi_value(program, year=2025):
+    document = program_document(program)
+    for direction in document["directions"]:
+        for goal in direction["goals"]:
+            for task in goal["tasks"]:
+                for kpi in task["kpis"]:
+                    if kpi["code"] == "1.2.2":
+                        return kpi["actuals"][str(year)]
+    raise AssertionError("1.2.2 not exported")
+
+
+def approve_all(program):
+    planner = User.objects.get(username="planner")
+    for contribution in Contribution.objects.filter(state=ActualState.SUBMITTED):
+        services.approve(user=planner, actual=contribution, seen_version=contribution.version)
+
+
+def test_a_department_enters_its_inputs_and_the_university_value_follows(program, parts):
+    first, second = parts["departments"]
+    page = client_of(parts["heads"][0]).get("/entry/?year=2025").content.decode()
+    assert "Inputs your units report" in page and "feeds 1.2.2" in page
+    assert "Department 2" not in page  # only the units the head heads
+
+    assert "2 values submitted" in enter(client_of(parts["heads"][0]), parts, first, "40", "20")
+    assert kpi_value(program) is None  # nothing approved yet
+    approve_all(program)
+    assert kpi_value(program) is None  # partial: the second department has not reported
+
+    enter(client_of(parts["heads"][1]), parts, second, "60", "30")
+    approve_all(program)
+    assert kpi_value(program) == 50  # (20 + 30) ÷ (40 + 60) × 100, summed before dividing
+    row = Contribution.objects.get(input=parts["staff"], unit=first, year=2025)
+    assert (row.value, row.history.count()) == (
+        D(40),
+        2,
+    )  # submitted on creation, then approved: both in the history
+
+
+def test_a_head_cannot_report_for_a_unit_they_do_not_head(program, parts):
+    first, second = parts["departments"]
+    client = client_of(parts["heads"][0])
+    url = "/entry/?year=2025"
+    fields = form_fields(client.get(url).content.decode(), "entry-form")
+    fields.update({f"{key(parts['staff'], second)}-version": "0"})
+    fields[f"{key(parts['staff'], second)}-value"] = "99"
+    page = client.post(url, {**fields, "action": "save"}, follow=True).content.decode()
+    assert "you may not enter values for Teaching staff here" in page
+    assert not Contribution.objects.exists()
+
+
+def test_a_contribution_is_checked_by_its_measure_with_every_problem_at_once(program, parts):
+    first = parts["departments"][0]
+    page = enter(client_of(parts["heads"][0]), parts, first, "-4", "2,5", action="save")
+    assert "cannot be negative" in page and "whole number" in page
+    assert not Contribution.objects.exists()
+
+
+def test_only_the_planning_office_replaces_a_calculated_value_and_says_why(program, parts):
+    planner = client_of(User.objects.get(username="planner"))
+    kpi = Kpi.objects.get(program=program, code="1.2.2")
+    url = "/entry/?year=2025&unit=academic"
+    fields = form_fields(planner.get(url).content.decode(), "entry-form")
+    fields[f"k{kpi.id}-value"] = "48"
+    page = planner.post(url, {**fields, "action": "save"}, follow=True).content.decode()
+    assert "needs a reason" in page
+    fields[f"k{kpi.id}-reason"] = "Two lecturers counted in both departments"
+    planner.post(url, {**fields, "action": "save"}, follow=True)
+    entered = kpi.actuals.get(year=2025)
+    assert (entered.value, entered.override_reason) == (
+        48,
+        "Two lecturers counted in both departments",
+    )
+
+    head = User.objects.get(username="head")  # heads the unit that owns 1.2.2
+    page = client_of(head).get(url).content.decode()
+    assert f'name="k{kpi.id}-value"' not in page  # shown, calculated, not editable
+    with pytest.raises(services.PermissionDenied):
+        services.save_entries(
+            user=head,
+            program=program,
+            year=2025,
+            entries=[services.Entry(kpi=kpi, value=D(50), reason="x", seen_version=1)],
+        )
