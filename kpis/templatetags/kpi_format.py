@@ -1,12 +1,12 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.translation import gettext
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from kpis.models import Target
-from kpis.values import display_number
 from kpis.status import STATUS_SYMBOLS
+from kpis.values import display_number
 
 register = template.Library()
 
