@@ -157,6 +157,7 @@ class UnitHeads:
     unit: OrgUnit
     heads: list[User]
     kpi_count: int = 0
+    depth: int = 0  # how far down the tree of units: 0 for the university
 
     @property
     def active_heads(self) -> list[User]:
@@ -170,13 +171,16 @@ class UnitHeads:
 
 def units_with_heads(*, actor: User) -> list[UnitHeads]:
     _require_planner(actor)
+    from kpis.units import unit_tree
+
     units = OrgUnit.objects.annotate(kpi_count=Count("kpis")).prefetch_related(
         Prefetch("heads", queryset=User.objects.all())
     )
-    rows = [
-        UnitHeads(unit, sorted(unit.heads.all(), key=_name_key), unit.kpi_count) for unit in units
+    # Each unit under the unit it is part of, siblings by name.
+    return [
+        UnitHeads(row.unit, sorted(row.unit.heads.all(), key=_name_key), row.kpi_count, row.depth)
+        for row in unit_tree(units)
     ]
-    return sorted(rows, key=lambda row: sort_key(str(row.unit)))
 
 
 def unit_heads(*, actor: User, unit: OrgUnit) -> UnitHeads:
