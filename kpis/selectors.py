@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -360,3 +361,177 @@ def read_rollup(program: Program, *, include_submitted: bool = False) -> Rollup:
     values = {(i, u, y): Part(i, u, y, v, s) for i, u, y, v, s in counted}
     parents = dict(OrgUnit.objects.values_list("id", "parent_id"))
     return Rollup(formulas, reporters, exempt, values, parents)
+
+
+# --- Inputs, calculations and their parts (the planning office's pages) ---------------
+
+
+@dataclass
+class InputUse:
+    """An input as the Inputs and calculations page lists it."""
+
+    input: Input
+    reporters: list[OrgUnit]
+    feeds: list[str]  # codes of the KPIs calculated from it
+    contributions: int
+
+
+@dataclass
+class CalculationRow:
+    calculation: Calculation
+    numerator: list[Input]
+    denominator: list[Input]
+
+
+def definition_rows(program: Program) -> tuple[list[CalculationRow], list[InputUse]]:
+    """The program's calculations (by KPI) and inputs (by code), each with what uses
+    it. A fixed number of queries whatever their number."""
+    calculations = list(
+        Calculation.objects.filter(kpi__program=program)
+        .select_related("kpi__task__goal__direction")
+        .prefetch_related("numerator", "denominator")
+        .order_by("kpi__task__goal__direction__number", "kpi__task__position", "kpi__position")
+    )
+    feeds: dict[int, set[str]] = {}
+    rows = []
+    for calculation in calculations:
+        numerator = sorted(calculation.numerator.all(), key=lambda i: i.code)
+        denominator = sorted(calculation.denominator.all(), key=lambda i: i.code)
+        for item in [*numerator, *denominator]:
+            feeds.setdefault(item.id, set()).add(calculation.kpi.code)
+        rows.append(CalculationRow(calculation, numerator, denominator))
+    inputs = (
+        Input.objects.filter(program=program)
+        .annotate(n=Count("contributions"))
+        .prefetch_related("reporters")
+        .order_by("code")
+    )
+    uses = [
+        InputUse(
+            item,
+            _by_name(item.reporters.all()),
+            sorted(feeds.get(item.id, ()), key=_code_order),
+            item.n,
+        )
+        for item in inputs
+    ]
+    return rows, uses
+
+
+def _by_name(units) -> list[OrgUnit]:
+    from kpis.people import sorted_units
+
+    return sorted_units(units)
+
+
+@dataclass
+class PartCell:
+    """One unit's part of one input in a year: its state, or that it is exempt."""
+
+    unit: OrgUnit
+    state: str  # missing, draft, returned, submitted, approved, exempt; "" = not a reporter
+    contribution: Contribution | None = None
+    exemption: Exemption | None = None
+
+
+@dataclass
+class PartsRow:
+    input: Input
+    cells: list[PartCell]
+
+
+PART_STATES = ("missing", "draft", "returned", "submitted", "approved", "exempt")
+
+
+def parts_grid(program: Program, year: int) -> tuple[list[OrgUnit], list[PartsRow], dict]:
+    """Every input × every reporting unit for `year`: what each unit has entered,
+    submitted, had approved, still owes, or is exempt from. Units in tree order; the
+    counts of each state. Five queries whatever the number of inputs and units."""
+    from kpis.units import unit_tree
+
+    inputs = list(
+        Input.objects.filter(program=program).prefetch_related("reporters").order_by("code")
+    )
+    reporting = {unit.pk for item in inputs for unit in item.reporters.all()}
+    columns = [row.unit for row in unit_tree(OrgUnit.objects.all()) if row.unit.pk in reporting]
+    contributions = {
+        (c.input_id, c.unit_id): c
+        for c in Contribution.objects.filter(input__program=program, year=year)
+    }
+    exemptions = {
+        (e.input_id, e.unit_id): e
+        for e in Exemption.objects.filter(input__program=program, year=year).select_related(
+            "decided_by"
+        )
+    }
+    counts = dict.fromkeys(PART_STATES, 0)
+    rows = []
+    for item in inputs:
+        reporters = {unit.pk for unit in item.reporters.all()}
+        cells = []
+        for unit in columns:
+            if unit.pk not in reporters:
+                cells.append(PartCell(unit, ""))
+                continue
+            key = (item.pk, unit.pk)
+            contribution, exemption = contributions.get(key), exemptions.get(key)
+            if exemption is not None:
+                state = "exempt"
+            elif contribution is None or contribution.value is None:
+                state = "missing" if contribution is None else contribution.state
+            else:
+                state = contribution.state
+            counts[state] += 1
+            cells.append(PartCell(unit, state, contribution, exemption))
+        rows.append(PartsRow(item, cells))
+    return columns, rows, counts
+
+
+def contribution_warnings(program: Program, year: int) -> dict[int, str]:
+    """Contributions of `year` that differ from the same unit's approved figure of the
+    year before by more than `settings.CONTRIBUTION_CHANGE_WARNING` per cent (30 by
+    default), each with a sentence for the reviewer. A warning, never a refusal: the
+    review page shows it beside the contribution. Two queries."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    limit = Decimal(str(settings.CONTRIBUTION_CHANGE_WARNING))
+    previous = {
+        (c.input_id, c.unit_id): c.value
+        for c in Contribution.objects.filter(
+            input__program=program,
+            year=year - 1,
+            state=ActualState.APPROVED,
+            value__isnull=False,
+        ).only("input_id", "unit_id", "value")
+    }
+    warnings = {}
+    current = Contribution.objects.filter(
+        input__program=program, year=year, value__isnull=False
+    ).select_related("input")
+    for contribution in current:
+        before = previous.get((contribution.input_id, contribution.unit_id))
+        if before is None:
+            continue
+        measure = contribution.input.measure
+        shown = {
+            "previous": measure.display(before),
+            "year": year - 1,
+            "value": measure.display(contribution.value),
+        }
+        if before == 0:
+            if contribution.value != 0:
+                warnings[contribution.id] = (
+                    _("%(value)s, where the approved figure of %(year)s was 0.") % shown
+                )
+            continue
+        change = (contribution.value - before) / before * 100
+        if abs(change) > limit:
+            shown["change"] = f"{abs(change):.0f}"
+            message = (
+                _("%(change)s %% more than the approved %(previous)s of %(year)s.")
+                if change > 0
+                else _("%(change)s %% less than the approved %(previous)s of %(year)s.")
+            )
+            warnings[contribution.id] = message % shown
+    return warnings
