@@ -60,6 +60,9 @@ def test_the_people_page_lists_units_as_an_indented_tree(tree):
     assert root < faculty < department
     assert 'class="tree-depth-2" data-depth="2"' in page[page.index('id="unit-t-dep"') :][:200]
     assert "faculty or institute" in page
+    # Units with nothing to enter (no KPI, no input to report) are not flagged headless.
+    assert 'id="unit-t-uni" class=""' in page and 'id="unit-t-dep" class=""' in page
+    assert 'id="unit-finance" class="flagged"' in page  # owns KPIs, has no head
 
 
 def test_a_unit_cannot_be_placed_under_itself_or_below_itself(tree):
