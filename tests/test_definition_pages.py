@@ -268,3 +268,31 @@ def test_numerator_above_denominator_is_a_problem_and_negative_counts_are_refuse
             entries=[services.Entry(input=english, unit=academic, value=D(-1))],
         )
     assert "cannot be negative" in str(refused.value.errors)
+
+
+def test_the_pages_read_a_fixed_number_of_queries(reported, loaded, django_assert_num_queries):
+    from kpis.selectors import contribution_warnings, definition_rows, parts_grid
+
+    def counts():
+        with django_assert_num_queries(5):
+            calculations, inputs = definition_rows(loaded)
+        with django_assert_num_queries(5):
+            _columns, rows, _counts = parts_grid(loaded, 2025)
+        with django_assert_num_queries(2):
+            contribution_warnings(loaded, 2025)
+        return len(calculations), len(inputs), len(rows)
+
+    before = counts()
+    # Ten more departments reporting every input, with contributions: the same queries.
+    departments = [
+        OrgUnit.objects.create(code=f"t-more-{n}", name=f"More {n}", kind="department")
+        for n in range(10)
+    ]
+    for item in Input.objects.filter(program=loaded):
+        item.reporters.add(*departments)
+        for department in departments:
+            Contribution.objects.create(input=item, unit=department, year=2025, value=3)
+            _approved(item, department, 2024, 2)
+    assert counts() == before
+    page = client_for("planner").get("/definitions/parts/?year=2025").content.decode()
+    assert page.count("part-submitted") == 1 and page.count('class="part-draft"') == 231
