@@ -453,7 +453,7 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
             )
             % {
                 "n": len(actuals),
-                "values": ", ".join("%(code)s %(year)s" % _ids(a) for a in actuals),
+                "values": ", ".join("{code} {year}".format(**_ids(a)) for a in actuals),
             },
         )
     return redirect(back)
