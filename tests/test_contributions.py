@@ -227,3 +227,35 @@ def test_the_review_of_contributions_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(14):
         page = review_page(client)
     assert page.count('id="part-') == units
+
+
+def test_a_department_reports_its_inputs_through_the_excel_template(program, parts):
+    from tests.test_excel_import import row_of, send, template, to_bytes
+
+    first, second = parts["departments"]
+    client = client_of(parts["heads"][0])
+    book = template(client, f"/entry/template.xlsx?unit={first.code}&year=2025")
+    sheet = book.worksheets[0]
+    staff, degree = row_of(sheet, "staff"), row_of(sheet, "staff-degree")
+    assert sheet.cell(staff, 4).value == "→ 1.2.2"  # the KPIs it feeds, where a target is
+    assert sheet.cell(staff, 8).protection.locked  # an input has no explanation to type
+    sheet.cell(staff, 6).value, sheet.cell(degree, 6).value = 40, 20
+    sheet.cell(staff, 7).value = "HR report of 1 October"
+    response = send(client, to_bytes(book))
+    page = response.content.decode()
+    assert "HR report of 1 October" in page and "Teaching staff" in page
+    client.post(response.redirect_chain[-1][0], {"action": "submit"})
+    rows = Contribution.objects.filter(unit=first).order_by("input__code")
+    assert [(c.input.code, c.value, c.state) for c in rows] == [
+        ("staff", 40, "submitted"),
+        ("staff-degree", 20, "submitted"),
+    ]
+    assert rows[0].comment == "HR report of 1 October"
+
+    # An input named twice is refused by its line, and nothing is saved.
+    book = template(client, f"/entry/template.xlsx?unit={first.code}&year=2025")
+    sheet = book.worksheets[0]
+    sheet.cell(sheet.max_row + 1, 1).value = "staff"
+    page = send(client, to_bytes(book)).content.decode()
+    assert "appears twice" in page
+    assert Contribution.objects.count() == 2 and not Contribution.objects.filter(unit=second)
