@@ -545,10 +545,12 @@ def parts_grid(program: Program, year: int) -> tuple[list[OrgUnit], list[PartsRo
 
 
 def contribution_warnings(program: Program, year: int) -> dict[int, str]:
-    """Contributions of `year` that differ from the same unit's approved figure of the
-    year before by more than `settings.CONTRIBUTION_CHANGE_WARNING` per cent (30 by
-    default), each with a sentence for the reviewer. A warning, never a refusal: the
-    review page shows it beside the contribution. Two queries."""
+    """What the reviewer should look at among the contributions of `year`, each with a
+    sentence: a figure that differs from the same unit's approved figure of the year
+    before by more than `settings.CONTRIBUTION_CHANGE_WARNING` per cent (30 by
+    default), and a unit whose numerator of a share exceeds its denominator (the
+    numerator's contributions are flagged). Warnings, never refusals: the review page
+    shows them beside the contribution. Four queries whatever the number of rows."""
     from django.conf import settings
     from django.utils.translation import gettext as _
 
@@ -562,10 +564,12 @@ def contribution_warnings(program: Program, year: int) -> dict[int, str]:
             value__isnull=False,
         ).only("input_id", "unit_id", "value")
     }
-    warnings = {}
-    current = Contribution.objects.filter(
-        input__program=program, year=year, value__isnull=False
-    ).select_related("input")
+    warnings: dict[int, list[str]] = {}
+    current = list(
+        Contribution.objects.filter(
+            input__program=program, year=year, value__isnull=False
+        ).select_related("input")
+    )
     for contribution in current:
         before = previous.get((contribution.input_id, contribution.unit_id))
         if before is None:
@@ -578,9 +582,8 @@ def contribution_warnings(program: Program, year: int) -> dict[int, str]:
         }
         if before == 0:
             if contribution.value != 0:
-                warnings[contribution.id] = (
-                    _("%(value)s, where the approved figure of %(year)s was 0.") % shown
-                )
+                message = _("%(value)s, where the approved figure of %(year)s was 0.")
+                warnings.setdefault(contribution.id, []).append(message % shown)
             continue
         change = (contribution.value - before) / before * 100
         if abs(change) > limit:
@@ -590,5 +593,42 @@ def contribution_warnings(program: Program, year: int) -> dict[int, str]:
                 if change > 0
                 else _("%(change)s %% less than the approved %(previous)s of %(year)s.")
             )
-            warnings[contribution.id] = message % shown
-    return warnings
+            warnings.setdefault(contribution.id, []).append(message % shown)
+    for contribution_id, message in _above_denominator(program, current).items():
+        warnings.setdefault(contribution_id, []).append(message)
+    return {key: " ".join(messages) for key, messages in warnings.items()}
+
+
+def _above_denominator(program: Program, current: list[Contribution]) -> dict[int, str]:
+    """The numerator contributions of a unit whose share's numerator exceeds its
+    denominator in the same year (each side summed over the unit's own figures)."""
+    from django.utils.translation import gettext as _
+
+    sides: dict[str, dict[str, set[int]]] = {}
+    for side in ("numerator", "denominator"):
+        links = getattr(Calculation, side).through.objects.filter(calculation__kpi__program=program)
+        for code, input_id in links.values_list("calculation__kpi__code", "input_id"):
+            sides.setdefault(code, {"numerator": set(), "denominator": set()})[side].add(input_id)
+    by_unit: dict[int, dict[int, Contribution]] = {}
+    for contribution in current:
+        by_unit.setdefault(contribution.unit_id, {})[contribution.input_id] = contribution
+    found: dict[int, list[str]] = {}
+    for code in sorted(sides, key=_code_order):
+        top_inputs, bottom_inputs = sides[code]["numerator"], sides[code]["denominator"]
+        if not bottom_inputs:
+            continue
+        for parts in by_unit.values():
+            top = [parts[i] for i in top_inputs if i in parts]
+            bottom = [parts[i] for i in bottom_inputs if i in parts]
+            if not top or not bottom:
+                continue
+            above, below = sum(c.value for c in top), sum(c.value for c in bottom)
+            if above > below:
+                measure = top[0].input.measure
+                message = _(
+                    "%(code)s: this unit's numerator (%(top)s) is above its denominator "
+                    "(%(bottom)s)."
+                ) % {"code": code, "top": measure.display(above), "bottom": measure.display(below)}
+                for contribution in top:
+                    found.setdefault(contribution.id, []).append(message)
+    return {key: " ".join(messages) for key, messages in found.items()}
