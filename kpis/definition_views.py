@@ -19,6 +19,7 @@ from directions.selectors import current_program
 from kpis import definitions, roles, selectors, services
 from kpis.definition_forms import CalculationForm, ExemptionForm, InputForm
 from kpis.models import Calculation, Exemption, Input, Kpi, OrgUnit
+from kpis.reasons import describe
 from metu_strategy.params import id_param, year_param
 
 
@@ -166,6 +167,10 @@ def parts(request: HttpRequest) -> HttpResponse:
         "columns": columns,
         "rows": rows,
         "counts": counts,
+        "history": [
+            (record, describe(record.history_change_reason))
+            for record in selectors.exemption_history(program, year)
+        ],
     }
     return render(request, "kpis/definitions/parts.html", ctx)
 

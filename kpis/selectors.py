@@ -544,6 +544,16 @@ def parts_grid(program: Program, year: int) -> tuple[list[OrgUnit], list[PartsRo
     return columns, rows, counts
 
 
+def exemption_history(program: Program, year: int, limit: int = 50) -> list:
+    """The latest exemptions and withdrawals of `year`, newest first, each with who,
+    the unit, the input and the reason as recorded. One query."""
+    return list(
+        Exemption.history.filter(input__program=program, year=year)
+        .select_related("history_user", "input", "unit")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+
+
 def contribution_warnings(program: Program, year: int) -> dict[int, str]:
     """What the reviewer should look at among the contributions of `year`, each with a
     sentence: a figure that differs from the same unit's approved figure of the year

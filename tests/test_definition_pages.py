@@ -173,9 +173,13 @@ def test_the_planning_office_exempts_a_unit_and_withdraws_it(reported, loaded):
     rollup = read_rollup(loaded, include_submitted=True)
     kpi = Kpi.objects.get(program=loaded, code="1.2.1")
     assert rollup.computed(kpi.id, 2025).expected == 3  # science's English part not waited for
-    # Withdrawn: the history keeps both steps, with who and why.
+    # Withdrawn: the history keeps both steps, with who and why, and the page shows it.
     client.post(f"/definitions/parts/exempt/{exemption.pk}/withdraw/")
     assert not Exemption.objects.exists()
+    page = client.get("/definitions/parts/?year=2025").content.decode()
+    history = page[page.index('id="exemption-history"') :]
+    assert "Not applicable withdrawn" in history
+    assert "Marked not applicable: Ағылшын тілінде сабақ жоқ" in history
     steps = [
         (h.history_type, h.history_change_reason, h.history_user.username)
         for h in Exemption.history.order_by("history_id")
