@@ -76,7 +76,12 @@ def input_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("%(input)s: saved.") % {"input": saved})
             return redirect(f"{reverse('definitions')}#input-{saved.code}")
-    return render(request, "kpis/definitions/input_form.html", {"form": form, "item": item})
+    history = []
+    if item is not None:
+        records = item.history.select_related("history_user").order_by("-history_id")[:20]
+        history = [(record, describe(record.history_change_reason)) for record in records]
+    ctx = {"form": form, "item": item, "history": history}
+    return render(request, "kpis/definitions/input_form.html", ctx)
 
 
 def calculation_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:

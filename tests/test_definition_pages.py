@@ -95,6 +95,10 @@ def test_the_planning_office_chooses_who_reports_an_input(loaded):
     staff.refresh_from_db()
     assert set(staff.reporters.all()) == {academic, science}
     assert staff.name_ru == "" and staff.proposed  # editing is not confirming
+    history = client.get(url).content.decode()
+    history = history[history.index('id="input-history"') :]
+    assert "Changed by the planning office" in history
+    assert "Loaded from the proposed definitions" in history
     # A unit of measure other than a count or money, and an empty Kazakh name, are
     # both refused at once, and what was typed is kept.
     page = client.post(
