@@ -239,10 +239,13 @@ def parent_choices(unit: OrgUnit | None = None) -> list[tuple[int, str]]:
                 below.add(row.unit.pk)
             else:
                 inside = False
+    current = unit.parent_id if unit is not None else None
+    # Its present parent is always offered, so that saving another change never moves
+    # the unit by itself (the rules then say if that parent no longer fits).
     return [
         (row.unit.pk, "\u2003" * row.depth + str(row.unit))
         for row in rows
-        if row.unit.pk not in below and row.unit.kind in HOLDERS
+        if row.unit.pk == current or (row.unit.pk not in below and row.unit.kind in HOLDERS)
     ]
 
 
