@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from directions.models import Program
 from directions.selectors import current_program
@@ -136,11 +136,21 @@ def definition_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse
     return redirect("definitions")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def definition_discard(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Discarding is confirmed on a page that says what it does (and what stops it);
+    only its confirmed POST discards."""
     program = _planner_program(request)
     obj = _definition(program, kind, pk)
     label = _label(obj)
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        ctx = {
+            "obj": obj,
+            "kind": kind,
+            "label": label,
+            "problems": definitions.discard_problems(obj),
+        }
+        return render(request, "kpis/definitions/discard_confirm.html", ctx)
     try:
         definitions.discard(actor=request.user, obj=obj)
     except ValidationError as exc:

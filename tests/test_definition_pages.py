@@ -72,13 +72,21 @@ def test_confirm_and_discard(loaded):
     calculation.refresh_from_db()
     assert calculation.proposed is False
     staff = Input.objects.get(code="teaching-staff")
-    page = client.post(f"/definitions/input/{staff.pk}/discard/", follow=True).content.decode()
-    assert "is used to calculate 1.2.1, 1.2.2" in page
+    page = client.get(f"/definitions/input/{staff.pk}/discard/").content.decode()
+    assert "is used to calculate 1.2.1, 1.2.2" in page and "confirm-discard" not in page
+    confirmed = {"confirm": "yes"}
+    page = client.post(f"/definitions/input/{staff.pk}/discard/", confirmed, follow=True)
+    assert "is used to calculate 1.2.1, 1.2.2" in page.content.decode()
     assert Input.objects.filter(pk=staff.pk).exists()
-    client.post(f"/definitions/calculation/{calculation.pk}/discard/")
+    # A calculation: the page says what discarding does; only its confirmed POST acts.
+    url = f"/definitions/calculation/{calculation.pk}/discard/"
+    page = client.post(url).content.decode()
+    assert "its value is entered directly again" in page and "confirm-discard" in page
+    assert Calculation.objects.filter(pk=calculation.pk).exists()
+    client.post(url, confirmed)
     assert not Calculation.objects.filter(pk=calculation.pk).exists()
     foreign = Input.objects.get(code="staff-foreign")
-    client.post(f"/definitions/input/{foreign.pk}/discard/")
+    client.post(f"/definitions/input/{foreign.pk}/discard/", confirmed)
     assert not Input.objects.filter(pk=foreign.pk).exists()
     assert foreign.history.first().history_change_reason == "definitions_discarded"
 
