@@ -281,6 +281,7 @@ def review(request: HttpRequest) -> HttpResponse:
     part_counts = selectors.part_counts(program, **scope)
     if parts:
         actuals = selectors.review_parts(program, state=state, **scope)
+        _warn(program, actuals)
     else:
         actuals = selectors.review_rows(program, state=state, **scope)
     counts = part_counts if parts else value_counts
@@ -328,6 +329,16 @@ def review(request: HttpRequest) -> HttpResponse:
         "view_urls": {name: _query({**filters, "view": name}) for name in REVIEW_VIEWS},
     }
     return render(request, "kpis/review.html", ctx)
+
+
+def _warn(program: Program, parts: list[Contribution]) -> None:
+    """Give each contribution under review what the reviewer should look at (a large
+    change from last year, a numerator above its denominator), or None."""
+    warnings: dict[int, str] = {}
+    for year in {part.year for part in parts}:
+        warnings.update(selectors.contribution_warnings(program, year))
+    for part in parts:
+        part.warning = warnings.get(part.pk)
 
 
 def _query(params: dict) -> str:
