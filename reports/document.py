@@ -441,7 +441,7 @@ def _docx(c: ReportContent) -> bytes:
     p = doc.add_paragraph()
     p.add_run(_("Overall achievement") + f": {c.achievement}").bold = True
     doc.add_paragraph(c.base)
-    doc.add_paragraph(_("Mean of the KPIs' achievement, each capped at 100%."))
+    doc.add_paragraph(_("Mean of the KPIs' achievement, each capped at 100%"))
     statuses = [s for s in Status if c.counts.get(s.value)]
     table = _table(doc, [_("Status"), _("KPIs")], widths=[8, 3])
     for status in statuses:
