@@ -167,7 +167,7 @@ def narrative_blocks(text: str) -> list[tuple[str, object]]:
 
 def document_path(instance: FrozenDocument, filename: str) -> str:
     suffix = filename.rsplit(".", 1)[-1]
-    return f"frozen-documents/{instance.year}/{uuid.uuid4().hex}.{suffix}"
+    return f"frozen/documents/{instance.year}/{uuid.uuid4().hex}.{suffix}"
 
 
 class FrozenDocument(models.Model):

@@ -438,3 +438,44 @@ def test_the_report_page_refuses_garbled_choices(planner, program):
     ):
         response = planner.get(reverse("yearly_download"), params)
         assert response.status_code == 302
+
+
+def test_a_backup_keeps_frozen_documents_and_narratives(program, tmp_path, settings):
+    """backup_data takes the frozen Word and PDF files (under media/frozen/) and the
+    narratives; restore_data puts them back byte for byte."""
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    from reports.yearly import document_digest
+
+    planner = User.objects.get(username="planner")
+    save_narrative(
+        user=planner,
+        direction=Direction.objects.get(program=program, number=3),
+        year=YEAR,
+        language="kk",
+        text=NARRATIVE,
+        state="final",
+        version=None,
+    )
+    frozen = FrozenDocument(
+        program=program,
+        year=YEAR,
+        language="kk",
+        docx_sha256=document_digest(b"word"),
+        pdf_sha256=document_digest(pdf_bytes()),
+        snapshot={"report": {}},
+        created_by=planner,
+    )
+    frozen.docx.save("r.docx", ContentFile(b"word"), save=False)
+    frozen.pdf.save("r.pdf", ContentFile(pdf_bytes()), save=False)
+    frozen.save()
+    backup = tmp_path / "backup.zip"
+    call_command("backup_data", "--output", str(backup))
+    call_command("flush", interactive=False, verbosity=0)
+    shutil.rmtree(settings.MEDIA_ROOT)
+    call_command("restore_data", str(backup))
+    restored = FrozenDocument.objects.get()
+    assert restored.docx.open("rb").read() == b"word"
+    assert restored.pdf.open("rb").read() == pdf_bytes()
+    assert Narrative.objects.get().text == NARRATIVE
