@@ -53,3 +53,48 @@ def test_anonymous_opens_the_public_page_and_follows_it_to_a_kpi(
     page.goto(live_server.url + "/matrix/")
     assert "/accounts/login/" in page.url  # the signed-in matrix stays closed
     assert errors == []
+
+
+def test_the_planning_office_writes_a_narrative_and_downloads_the_report(
+    program, live_server, browser, screenshots, tmp_path
+):
+    from io import BytesIO
+
+    from docx import Document
+
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "planner")
+    page.fill("#id_password", "planner-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server.url + "/")
+
+    page.goto(live_server.url + "/reports/frozen/")
+    page.click("#yearly-report-link a")
+    page.locator("#produce").wait_for()
+    page.screenshot(path=str(screenshots / "yearly-report.png"), full_page=True)
+    page.select_option("#produce select[name=year]", "2025")
+    page.select_option("#freeze select[name=year]", "2025")
+    page.click("text=✎")
+    page.locator("#narratives").wait_for()
+    page.locator("#narratives a.btn").first.click()
+    page.fill("#id_text", "Бірінші абзац.\n\n- Бірінші тармақ\n- Екінші тармақ")
+    page.check("input[name=state][value=final]")
+    page.click("#narrative-form button")
+    page.locator("#narratives").wait_for()
+    assert page.locator(".message-success").count() == 1
+    page.screenshot(path=str(screenshots / "narratives.png"), full_page=True)
+
+    page.goto(live_server.url + "/reports/yearly/")
+    page.select_option("#produce select[name=year]", "2025")
+    page.select_option("#produce select[name=language]", "kk")
+    with page.expect_download() as download:
+        page.click("#produce button[value=docx]")
+    path = tmp_path / "report.docx"
+    download.value.save_as(path)
+    doc = Document(BytesIO(path.read_bytes()))
+    texts = [(p.style.name, p.text) for p in doc.paragraphs]
+    assert ("List Bullet", "Екінші тармақ") in texts
+    assert errors == []
