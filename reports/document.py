@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from directions.models import Program
 from kpis.models import Evidence
 from kpis.status import STATUS_SYMBOLS, Status
+from kpis.values import display_number
 from reports import dashboards, selectors
 from reports.models import Narrative, NarrativeState
 
@@ -263,11 +264,11 @@ def _kpi_line(row: dashboards.KpiRow, year: int, evidence: list[str]) -> KpiLine
 
 
 def _parts(computed) -> str:
-    numbers = []
-    if computed.numerator is not None:
-        numbers.append(number_format(computed.numerator, use_l10n=True, force_grouping=True))
-    if computed.denominator is not None:
-        numbers.append(number_format(computed.denominator, use_l10n=True, force_grouping=True))
+    numbers = [
+        display_number(number)
+        for number in (computed.numerator, computed.denominator)
+        if number is not None
+    ]
     text = " ÷ ".join(numbers)
     reported = _("%(n)s of %(m)s parts reported") % {
         "n": computed.reported,

@@ -479,3 +479,50 @@ def test_a_backup_keeps_frozen_documents_and_narratives(program, tmp_path, setti
     assert restored.docx.open("rb").read() == b"word"
     assert restored.pdf.open("rb").read() == pdf_bytes()
     assert Narrative.objects.get().text == NARRATIVE
+
+
+def test_a_calculated_kpi_shows_its_parts(program):
+    """1.2.2 computed from two departments' inputs: the report gives the value and its
+    numerator ÷ denominator, with how many parts are in."""
+    from django.contrib.auth.models import Group
+
+    from kpis import roles
+    from kpis.models import Calculation, Input, OrgUnit, OrgUnitKind
+
+    faculty = OrgUnit.objects.create(code="t-fac", name="Faculty", kind=OrgUnitKind.FACULTY)
+    departments = [
+        OrgUnit.objects.create(
+            code=f"t-dep{n}", name=f"Dep {n}", kind=OrgUnitKind.DEPARTMENT, parent=faculty
+        )
+        for n in (1, 2)
+    ]
+    staff = Input.objects.create(program=program, code="staff", name="Teaching staff")
+    degree = Input.objects.create(program=program, code="staff-degree", name="With a degree")
+    for item in (staff, degree):
+        item.reporters.set(departments)
+    calculation = Calculation.objects.create(kpi=Kpi.objects.get(program=program, code="1.2.2"))
+    calculation.numerator.set([degree])
+    calculation.denominator.set([staff])
+    planner = User.objects.get(username="planner")
+    for n, department in enumerate(departments, 1):
+        head = User.objects.create_user(f"dephead{n}")
+        head.groups.add(Group.objects.get(name=roles.DEPARTMENT_HEAD))
+        department.heads.add(head)
+        saved = services.save_entries(
+            user=head,
+            program=program,
+            year=YEAR,
+            entries=[
+                services.Entry(input=staff, unit=department, value=D(40), submit=True),
+                services.Entry(input=degree, unit=department, value=D(20 + n), submit=True),
+            ],
+        )
+        for contribution in saved:
+            services.approve(user=planner, actual=contribution)
+    content = document.build_content(program, YEAR, language="en")
+    line = next(k for k in content.kpis if k.code == "1.2.2")
+    assert line.actual == "53.75"  # 43 ÷ 80 × 100, as the KPI page shows it
+    assert line.parts == "43 ÷ 80 (4 of 4 parts reported)"
+    doc = Document(BytesIO(document.write_docx(content)))
+    row = next(r for r in _table_rows(doc) if len(r) == 7 and r[0] == "1.2.2")
+    assert row[3] == "53.75\n43 ÷ 80 (4 of 4 parts reported)"
