@@ -526,3 +526,10 @@ def test_a_calculated_kpi_shows_its_parts(program):
     doc = Document(BytesIO(document.write_docx(content)))
     row = next(r for r in _table_rows(doc) if len(r) == 7 and r[0] == "1.2.2")
     assert row[3] == "53.75\n43 ÷ 80 (4 of 4 parts reported)"
+
+
+def test_the_report_reads_the_database_in_a_fixed_number_of_queries(
+    program, django_assert_num_queries
+):
+    with django_assert_num_queries(15):
+        document.build_content(program, YEAR, language="ru")

@@ -278,3 +278,13 @@ def _save(**kwargs):
         return services.save_entries(**kwargs)
     except services.EntryErrors as exc:
         raise AssertionError(exc.errors) from exc
+
+
+@pytest.mark.parametrize(
+    "url, queries", [("/public/", 9), ("/public/matrix/", 8), ("/public/kpi/1.1.3/", 8)]
+)
+def test_a_public_page_runs_a_fixed_number_of_queries(
+    url, queries, published, django_assert_num_queries
+):
+    with django_assert_num_queries(queries):
+        assert Client().get(url).status_code == 200
