@@ -657,14 +657,21 @@ PDF_FILTER = 'pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"t
 CONVERT_SECONDS = 240
 
 
-def convert_to_pdf(docx: bytes) -> bytes:
-    """The Word file as PDF, converted by LibreOffice headless with its own profile (so
-    that conversions running at once do not share one) in a temporary folder."""
+def check_converter() -> str:
+    """LibreOffice's program, or DocumentError saying it is missing (checked before the
+    Word file is built, so that nothing is done in vain)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise DocumentError(
             _("The PDF cannot be made on this server: LibreOffice is not installed.")
         )
+    return soffice
+
+
+def convert_to_pdf(docx: bytes) -> bytes:
+    """The Word file as PDF, converted by LibreOffice headless with its own profile (so
+    that conversions running at once do not share one) in a temporary folder."""
+    soffice = check_converter()
     with tempfile.TemporaryDirectory(prefix="metu-report-") as folder:
         work = Path(folder)
         source = work / "report.docx"

@@ -112,11 +112,12 @@ def freeze_document(
             _("Nothing was frozen: the note may be at most %(max)s characters; it has %(n)s.")
             % {"max": limit, "n": len(note)}
         )
-    content = document.build_content(
-        program, year, language=language, include_submitted=include_submitted
-    )
-    docx = document.write_docx(content)
     try:
+        document.check_converter()
+        content = document.build_content(
+            program, year, language=language, include_submitted=include_submitted
+        )
+        docx = document.write_docx(content)
         pdf = document.convert_to_pdf(docx)
     except document.DocumentError as exc:
         raise WorkflowError(_("Nothing was frozen: %(why)s") % {"why": exc}) from exc

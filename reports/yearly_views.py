@@ -84,19 +84,21 @@ def yearly_download(request: HttpRequest) -> HttpResponse:
     if year is None or kind not in TYPES or language not in LANGUAGES:
         messages.error(request, _("Choose a year of the program, a language and a format."))
         return redirect("yearly_report")
-    content = document.build_content(
-        program,
-        year,
-        language=language,
-        include_submitted=request.GET.get("include") == "submitted",
-    )
-    data = document.write_docx(content)
-    if kind == "pdf":
-        try:
+    try:
+        if kind == "pdf":
+            document.check_converter()
+        content = document.build_content(
+            program,
+            year,
+            language=language,
+            include_submitted=request.GET.get("include") == "submitted",
+        )
+        data = document.write_docx(content)
+        if kind == "pdf":
             data = document.convert_to_pdf(data)
-        except document.DocumentError as exc:
-            messages.error(request, str(exc))
-            return redirect("yearly_report")
+    except document.DocumentError as exc:
+        messages.error(request, str(exc))
+        return redirect("yearly_report")
     return FileResponse(
         io.BytesIO(data),
         as_attachment=True,

@@ -137,10 +137,14 @@ def reports(django_db_setup, django_db_blocker) -> dict:
             content = document.build_content(program, YEAR, language=language)
             docx = document.write_docx(content)
             built[language] = {"content": content, "docx": docx, "codes": codes}
+        built["with-submitted"] = document.build_content(
+            program, YEAR, language="kk", include_submitted=True
+        )
         transaction.set_rollback(True)
     if HAVE_OFFICE:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for language, item in built.items():
+        for language in ("kk", "ru", "en"):
+            item = built[language]
             pdf = document.convert_to_pdf(item["docx"])
             item["pdf"] = pdf
             path = ARTIFACTS / f"report-{YEAR}-{language}.pdf"
@@ -155,6 +159,9 @@ def reports(django_db_setup, django_db_blocker) -> dict:
             )
             item["info"] = subprocess.run(
                 ["pdfinfo", str(path)], capture_output=True, check=True
+            ).stdout.decode()
+            item["images"] = subprocess.run(
+                ["pdfimages", "-list", str(path)], capture_output=True, check=True
             ).stdout.decode()
             item["fonts"] = subprocess.run(
                 ["pdffonts", str(path)], capture_output=True, check=True
@@ -296,6 +303,8 @@ def test_the_pdf_is_tagged_with_its_fonts_embedded(reports):
     fonts = [line.split() for line in item["fonts"].splitlines()[2:]]
     assert fonts and all(cols[-5] == "yes" for cols in fonts)  # the "emb" column
     assert any("NotoSans" in cols[0] for cols in fonts)
+    images = [line for line in item["images"].splitlines()[2:] if line.split()[2] == "image"]
+    assert len(images) == 6  # the summary's chart and one per direction
     pages = sorted(ARTIFACTS.glob("page-kk-*.png"))
     assert len(pages) >= 10  # title, summary, five directions, alignment… (see the images)
 
@@ -533,3 +542,29 @@ def test_the_report_reads_the_database_in_a_fixed_number_of_queries(
 ):
     with django_assert_num_queries(15):
         document.build_content(program, YEAR, language="ru")
+
+
+def test_with_submitted_values_the_report_counts_and_explains_them(reports):
+    content = reports["with-submitted"]
+    line = next(k for k in content.kpis if k.code == SUBMITTED_ONLY[0])
+    assert line.actual != "—" and line.status == "behind"
+    assert line.explanation == SUBMITTED_ONLY[1]
+    assert "submitted" in content.base or "жіберілген" in content.base
+
+
+def test_without_libreoffice_the_pdf_is_refused_and_nothing_is_frozen(
+    planner, program, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a server where soffice is not installed
+    response = planner.get(
+        reverse("yearly_download"), {"year": "2025", "language": "en", "format": "pdf"}
+    )
+    assert response.status_code == 302
+    page = planner.get(response["Location"]).content.decode()
+    assert "LibreOffice" in page
+    response = planner.post(
+        reverse("yearly_freeze"), {"year": "2025", "language": "kk", "confirm": "yes"}
+    )
+    assert response.status_code == 302
+    assert "LibreOffice" in planner.get(response["Location"]).content.decode()
+    assert not FrozenDocument.objects.exists()
