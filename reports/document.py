@@ -406,6 +406,7 @@ def _docx(c: ReportContent) -> bytes:
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2))
+    _footer(section, f"{c.program_code} · {c.year}")
     props = doc.core_properties
     props.title = _("Report on the implementation of the Development Program, %(year)s") % {
         "year": c.year
@@ -567,6 +568,25 @@ def _docx(c: ReportContent) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _footer(section, text: str) -> None:
+    """The program, the year and the page number at the foot of every page."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run(f"{text} · ")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    number = OxmlElement("w:t")
+    number.text = "1"
+    run.append(number)
+    field.append(run)
+    paragraph._p.append(field)
 
 
 def _set_fonts(doc, language: str) -> None:

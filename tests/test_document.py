@@ -307,6 +307,7 @@ def test_the_pdf_is_tagged_with_its_fonts_embedded(reports):
     images = [line for line in item["images"].splitlines()[2:] if line.split()[2] == "image"]
     assert len(images) == 6  # the summary's chart and one per direction
     pages = sorted(ARTIFACTS.glob("page-kk-*.png"))
+    assert f"METU-2023-2029 · {YEAR} · {len(pages)}" in item["text"]  # the last page's foot
     assert len(pages) >= 10  # title, summary, five directions, alignment… (see the images)
 
 
