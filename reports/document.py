@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from directions.models import Program
 from kpis.models import Evidence
+from kpis.rollup import Computed
 from kpis.status import STATUS_SYMBOLS, Status
 from kpis.values import display_number
 from reports import dashboards, selectors
@@ -236,9 +237,8 @@ def _kpi_line(row: dashboards.KpiRow, year: int, evidence: list[str]) -> KpiLine
     actual = cell.actual
     assessment = cell.assessment
     parts = ""
-    computed = getattr(actual, "computed", None) if actual is not None else None
-    if actual is not None and type(actual).__name__ == "Computed":
-        computed = actual
+    # A calculated KPI's value is its Computed, or an entered value with it beside.
+    computed = actual if isinstance(actual, Computed) else getattr(actual, "computed", None)
     if computed is not None:
         parts = _parts(computed)
     explanation = ""
