@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("kpis.definition_urls")),
     path("", include("reports.urls")),
     path("", include("reports.excel_urls")),
+    path("", include("reports.yearly_urls")),
 ]

@@ -67,6 +67,14 @@ GET_PAGES = [
     ("/reports/frozen/", ALL_SIGNED_IN),
     ("/reports/program.json", ALL_SIGNED_IN),
     ("/reports/program.csv?include=submitted", ALL_SIGNED_IN),
+    ("/reports/yearly/", ALL_SIGNED_IN),
+    ("/reports/yearly/download/?year=2025&language=kk&format=docx", PLANNER_ONLY),
+    ("/reports/narratives/?year=2025&language=ru", PLANNER_ONLY),
+    ("/reports/narratives/1/2025/kk/", PLANNER_ONLY),
+    ("/reports/publishing/", PLANNER_ONLY),
+    # The public results page is closed until the planning office opens it: for everyone.
+    ("/public/", expect(DENY, DENY, DENY, DENY, DENY)),
+    ("/public/kpi/1.1.3/", expect(DENY, DENY, DENY, DENY, DENY)),
     ("/entry/template.xlsx?unit=academic&year=2025", expect(DENY, OK, DENY, OK, DENY)),
     ("/entry/template.xlsx?unit=science&year=2025", expect(DENY, DENY, OK, OK, DENY)),
 ]
