@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("kpis.passport_urls")),
     path("", include("reports.urls")),
     path("", include("reports.excel_urls")),
+    path("", include("notices.urls")),
 ]
