@@ -98,7 +98,7 @@ def when_phrase(due: date, today: date) -> str:
 
 def default_reminder() -> tuple[str, str]:
     """The application's own reminder, in the active language, with its placeholders."""
-    subject = _("KPI values for {year}: {count} still to submit ({when})")
+    subject = _("{unit}: {count} values for {year} still to submit ({when})")
     body = _(
         "Dear colleague,\n\n"
         "{unit} has not yet submitted these values for {year}, due on {due} ({when}):\n\n"
