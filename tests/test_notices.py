@@ -21,6 +21,7 @@ from kpis.models import Actual, ActualState, Kpi, OrgUnit
 from notices import services as notices
 from notices.models import EmailState, Kind, Notification, Profile, ReminderSettings
 from tests import smtp as smtp_server
+from tests import test_contributions
 from tests.smtp import body
 
 smtp = smtp_server.smtp  # the fixture: a real SMTP server's inbox
@@ -302,3 +303,42 @@ def test_the_command_creates_and_sends(program, people, smtp):
     call_command("send_notifications")
     assert len(smtp.to("head@metu.test")) == 1
     assert sorted(smtp.notice_ids()) == sorted(Notification.objects.values_list("id", flat=True))
+
+
+# --- Contributions ----------------------------------------------------------------------
+
+parts = test_contributions.parts  # the fixture: two departments reporting two inputs
+
+
+def test_a_returned_contribution_notifies_its_units_heads_and_reminders_list_inputs(
+    program, people, parts, smtp
+):
+    from kpis.models import Contribution, Exemption
+
+    first, second = parts["departments"]
+    first_head, second_head = parts["heads"]
+    first_head.email = "dephead1@metu.test"
+    first_head.save()
+    contribution = Contribution.objects.create(
+        input=parts["staff"],
+        unit=first,
+        year=YEAR,
+        value=D(40),
+        state=ActualState.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+    services.return_for_revision(
+        user=people["planner"], actual=contribution, reason="Count part-timers too"
+    )
+    (notice,) = Notification.objects.filter(kind=Kind.RETURNED)
+    assert notice.recipient == first_head
+    assert "Count part-timers too" in notice.body and parts["staff"].name in notice.body
+    notices.send_pending()
+    assert [m["To"] for m in smtp.messages] == ["dephead1@metu.test"]
+
+    # The second department has nothing to report of the degree input: exempted.
+    Exemption.objects.create(input=parts["degree"], unit=second, year=YEAR, reason="None")
+    owed = notices.owed_by_unit(program, YEAR)
+    assert [i.code for i in owed[first.pk].inputs] == ["staff", "staff-degree"]
+    assert ("i", parts["staff"].pk) in owed[first.pk].returned
+    assert [i.code for i in owed[second.pk].inputs] == ["staff"]
