@@ -205,6 +205,10 @@ def test_a_years_calendar_produces_exactly_the_expected_notices_once_each(progra
     while day <= date(2026, 3, 20):
         if day == date(2026, 2, 25):
             submit_unit(program, "digital", at(day, 11))
+        if day == date(2026, 3, 5):  # approved far below its target: it turns red
+            red = submitted(program, "2.1.1", value=D(0), when=at(day, 10))
+            red.state, red.approved_at = ActualState.APPROVED, at(day, 10)
+            red.save()
         for minute in (0, 5):
             notices.create_due_notices(at(day, 9, minute))
             notices.send_pending(now=at(day, 9, minute))
@@ -228,6 +232,7 @@ def test_a_years_calendar_produces_exactly_the_expected_notices_once_each(progra
             # After the due date only the academic department may still enter.
             ("2026-03-04", Kind.REMINDER_AFTER, "head", "academic"),
             *[("2026-02-26", Kind.DIGEST, name, "2026-02-25") for name in planners],
+            *[("2026-03-06", Kind.DIGEST, name, "2026-03-05") for name in planners],
             # Sunday 15 February belongs to week 7; then every Monday.
             ("2026-02-15", Kind.WEEKLY, "rector", "2026-W07"),
             ("2026-02-16", Kind.WEEKLY, "rector", "2026-W08"),
@@ -248,9 +253,12 @@ def test_a_years_calendar_produces_exactly_the_expected_notices_once_each(progra
         assert notice.language == {"head": "ru", "head2": "en", "rector": "en"}.get(
             notice.recipient.username, "kk"
         )
-    overdue = Notification.objects.get(kind=Kind.WEEKLY, params__week="2026-W11")
+    summary = Notification.objects.get(kind=Kind.WEEKLY, params__week="2026-W11")
     academic = OrgUnit.objects.get(code="academic")
-    assert academic.name_en in overdue.body  # still owing, and still allowed to enter
+    assert academic.name_en in summary.body  # still owing, and still allowed to enter
+    assert "2.1.1 2025" in summary.body  # turned red in the week before
+    assert "2.1.1 2025" not in Notification.objects.get(params__week="2026-W10").body
+    assert "2.1.1 2025" not in Notification.objects.get(params__week="2026-W12").body
 
 
 # --- Sending: retries, failures shown to the planning office -----------------------------
