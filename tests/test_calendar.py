@@ -149,3 +149,24 @@ def test_progress_lists_overdue_units_first(planner, program):
     assert flags == sorted(flags, reverse=True) and any(flags) and not all(flags)
     science = next(row for row in rows if row.unit and row.unit.code == "science")
     assert not science.overdue
+
+
+def test_the_planning_office_grants_and_removes_an_exception_on_the_calendar_page(planner, program):
+    url = reverse("entry_exception_add", args=[YEAR])
+    page = english(planner).post(url, {"unit": "", "until": "not a date"}).content.decode()
+    assert "No exception was granted" in page
+    assert page.count('class="errorlist"') >= 2  # the unit and the date, at once
+    academic = OrgUnit.objects.get(code="academic")
+    response = planner.post(url, {"unit": academic.pk, "until": "2026-12-31", "reason": "Audit"})
+    assert response.status_code == 302
+    (exception,) = ReportingYear.objects.get(program=program, year=YEAR).exceptions.all()
+    assert (exception.unit, exception.until, exception.reason) == (
+        academic,
+        date(2026, 12, 31),
+        "Audit",
+    )
+    page = english(planner).get(reverse("year_calendar", args=[YEAR])).content.decode()
+    assert "Academic Affairs Department" in page and "Audit" in page
+    remove = reverse("entry_exception_remove", args=[YEAR, exception.pk])
+    assert planner.post(remove).status_code == 302
+    assert not ReportingYear.objects.get(program=program, year=YEAR).exceptions.exists()
