@@ -13,6 +13,13 @@ from django.dispatch import Signal
 # moves the dashboards' data version on once per committed transaction).
 data_changed = Signal()
 
+# A value or a contribution went through the workflow: `row` (an Actual or a
+# Contribution), `event` ("approved", "returned" or "reopened"), `user` who did it and
+# `reason` (the planning office's words; empty for an approval). Sent by kpis.services
+# inside the transaction that made the change, after the row was saved, so a receiver's
+# writes commit or roll back with it (the notices app creates notifications from it).
+workflow_event = Signal()
+
 # Every write of a model of these apps sends data_changed through the model signals
 # below, whoever writes: the services, the program loader, the admin, a restore, a shell.
 # A write that sends no model signal (bulk_create, QuerySet.update) sends it itself.

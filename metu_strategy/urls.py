@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("reports.excel_urls")),
     path("", include("reports.yearly_urls")),
+    path("", include("notices.urls")),
 ]
