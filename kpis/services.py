@@ -42,7 +42,7 @@ from kpis.models import (
     Target,
 )
 from kpis.reasons import Reason, recorded
-from kpis.signals import data_changed, workflow_event
+from kpis.signals import announce, data_changed
 from kpis.status import Status, assess_kpi
 
 EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
@@ -549,7 +549,7 @@ def approve(*, user, actual: Actual, seen_version: int | None = None) -> Actual:
     actual.approved_by, actual.approved_at = user, timezone.now()
     actual.return_reason = ""
     _save(actual, user, recorded(Reason.APPROVED))
-    workflow_event.send(sender=type(actual), row=actual, event="approved", user=user, reason="")
+    announce(actual, "approved", user, "")
     return actual
 
 
@@ -563,7 +563,7 @@ def return_for_revision(*, user, actual: Actual, reason: str, seen_version=None)
     actual.state = ActualState.RETURNED
     actual.return_reason = reason
     _save(actual, user, recorded(Reason.RETURNED, reason))
-    workflow_event.send(sender=type(actual), row=actual, event="returned", user=user, reason=reason)
+    announce(actual, "returned", user, reason)
     return actual
 
 
@@ -578,7 +578,7 @@ def reopen(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
     actual.return_reason = reason
     actual.approved_by, actual.approved_at = None, None
     _save(actual, user, recorded(Reason.REOPENED, reason))
-    workflow_event.send(sender=type(actual), row=actual, event="reopened", user=user, reason=reason)
+    announce(actual, "reopened", user, reason)
     return actual
 
 
