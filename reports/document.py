@@ -199,7 +199,8 @@ def _content(program, year, language, include_submitted, now) -> ReportContent:
     notes = [
         _(
             "Statuses and achievement are those of the application's dashboards: achievement "
-            "is the value against the target, each KPI counted as at most 100 per cent in the means."
+            "is the value against the target, each KPI counted as at most 100 per cent in the "
+            "means."
         ),
         _("Values counted: %(counted)s.") % {"counted": counted},
     ]

@@ -224,7 +224,7 @@ def test_the_review_of_contributions_runs_a_fixed_number_of_queries(
             )
     client = client_of(planner)
     review_page(client)
-    with django_assert_num_queries(18):  # 4 of them: the warnings of the year
+    with django_assert_num_queries(19):  # 4 of them: the warnings of the year; 1 the bell
         page = review_page(client)
     assert page.count('id="part-') == units
 

@@ -2,6 +2,7 @@
 departments, and contributions that make a calculated KPI complete in 2023–2024 and
 partial in 2025."""
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -79,7 +80,7 @@ def test_the_demo_starts_with_quiet_bells_and_later_approvals_notify(program):
     from kpis import services
     from notices.models import Notification
 
-    call_command("setup_demo", stdout=open("/dev/null", "w"))
+    call_command("setup_demo", stdout=io.StringIO())
     assert Contribution.objects.filter(state=ActualState.APPROVED).exists()
     assert not Notification.objects.exists()  # the demo's own approvals are not news
 
