@@ -1,0 +1,135 @@
+"""The parts behind calculated KPIs shown everywhere: the KPI page's formula, yearly
+values and tree of units, the matrix and direction pages, the unit pages, the JSON,
+CSV and workbook exports, each checked against a calculation written here over the
+contribution rows the test wrote."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal as D
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils import translation
+
+from benchmarks.parts_data import calculate_shares
+from kpis.models import ActualState, Contribution, Kpi
+from tests.conftest import login as login_as
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def calculated(program):
+    """All 44 shares (and three counts) calculated over 7 departments in 3 faculties,
+    random contributions in every state, some missing, some not applicable."""
+    return calculate_shares(program, units=7, mixed=True, sums=3, seed=7)
+
+
+def login(username):
+    client = login_as(username)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def expected_value(calc, kpi_id, year, *, include_submitted=False, within=None):
+    """The university's (or a subtree's) value computed here from the rows the fixture
+    wrote: numerator and denominator summed over the counted rows before dividing;
+    None while any unit's part is missing (not counted, not exempt)."""
+    counted = {ActualState.APPROVED} | ({ActualState.SUBMITTED} if include_submitted else set())
+    numerator, denominator = calc.formulas[kpi_id]
+    units = [d for d in calc.departments if within is None or within in (d.id, d.parent_id)]
+    sums = {"top": D(0), "bottom": D(0)}
+    for side, inputs in (("top", numerator), ("bottom", denominator)):
+        for input_id in inputs:
+            for unit in units:
+                key = (input_id, unit.id, year)
+                if key in calc.exempt:
+                    continue
+                value, state = calc.rows.get(key, (None, "missing"))
+                if state not in counted:
+                    return None, None, None
+                sums[side] += value
+    if not denominator:
+        return sums["top"], sums["top"], None
+    if not sums["bottom"]:
+        return None, sums["top"], sums["bottom"]
+    share = (sums["top"] / sums["bottom"] * 100).quantize(D("0.0001"))
+    return share, sums["top"], sums["bottom"]
+
+
+def a_calculated_kpi(calc, program, *, complete: bool, year=2025):
+    """A share whose value in `year` is (or is not) complete, as computed here."""
+    for kpi in Kpi.objects.filter(id__in=calc.formulas, unit="percent").order_by("id"):
+        value, _n, _d = expected_value(calc, kpi.id, year)
+        if (value is not None) == complete:
+            return kpi
+    raise AssertionError("the seed gave no such KPI")
+
+
+def test_kpi_page_shows_formula_yearly_parts_and_the_units_tree(calculated, program):
+    kpi = a_calculated_kpi(calculated, program, complete=True)
+    value, numerator, denominator = expected_value(calculated, kpi.id, 2025)
+    rector = login("rector")
+    page = rector.get(reverse("kpi_detail", args=[kpi.code]) + "?year=2025").content.decode()
+    assert "How the value is calculated" in page
+    assert f"Counted for {kpi.code} ÷ " in page and "× 100" in page
+    section = page[page.index('id="parts-title"') :]
+    # the university value with its parts, as "15 % (15/100)"
+    shown = f"({numerator:,.0f}/{denominator:,.0f})".replace(",", "\u00a0")
+    assert shown.replace("\u00a0", ",") in section.replace("\u00a0", ",")
+    # each faculty and department in the tree, departments under their faculty
+    for unit in calculated.faculties + calculated.departments:
+        assert f'data-unit="{unit.code}"' in section
+    # the university is a unit itself: the tree starts from it, with no total above it
+    assert 'data-unit="university"' not in section
+    assert f'data-unit="{calculated.university.code}"' in section
+
+
+def test_missing_parts_are_partial_with_units_counted(calculated, program):
+    kpi = a_calculated_kpi(calculated, program, complete=False)
+    page = login("rector").get(reverse("kpi_detail", args=[kpi.code]) + "?year=2025")
+    section = page.content.decode()
+    section = section[section.index('id="parts-title"') :]
+    assert re.search(r"partial: \d+ of \d+ parts", section)
+    assert re.search(r"\d+ of 7 units", section)
+
+
+def test_drill_down_shows_one_faculty_and_its_departments(calculated, program):
+    kpi = a_calculated_kpi(calculated, program, complete=True)
+    faculty = calculated.faculties[0]
+    url = reverse("kpi_detail", args=[kpi.code]) + f"?year=2025&unit={faculty.id}"
+    section = login("rector").get(url).content.decode()
+    section = section[section.index('id="parts-units"') :]
+    assert 'data-unit="university"' not in section
+    assert f'data-unit="{faculty.code}"' in section
+    for department in calculated.departments:
+        assert (f'data-unit="{department.code}"' in section) == (department.parent_id == faculty.id)
+
+
+def test_drafts_in_the_tree_only_for_their_unit_and_the_planning_office(calculated, program):
+    draft = Contribution.objects.filter(
+        state=ActualState.DRAFT, unit__in=calculated.departments, year=2025
+    ).first()
+    kpi = (
+        Kpi.objects.filter(calculation__numerator=draft.input).first()
+        or Kpi.objects.filter(calculation__denominator=draft.input).first()
+    )
+    head = User.objects.create_user("unit-head", password="x-unit-head-pass")
+    head.groups.add(*User.objects.get(username="head").groups.all())
+    draft.unit.heads.add(head)
+    url = reverse("kpi_detail", args=[kpi.code]) + "?year=2025"
+
+    def row_of(client):
+        page = client.get(url).content.decode()
+        start = page.index(f'data-unit="{draft.unit.code}"')
+        return page[start : page.index("</tr>", start)]
+
+    assert "state-draft" not in row_of(login("rector"))
+    assert "state-draft" in row_of(login("planner"))
+    assert "state-draft" in row_of(login("unit-head"))
