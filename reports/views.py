@@ -167,7 +167,7 @@ def _direction_context(program: Program, direction: Direction, options: dict) ->
         **options,
         "direction": direction,
         "rows": rows,
-        "body_rows": matrix_body(rows, program.years, with_directions=False),
+        "body_rows": matrix_body(rows, program.years, with_directions=False, with_parts=True),
         "yearly": [(year, yearly[year]) for year in program.years],
         "chart": charts.direction_chart(yearly),
         "statuses": Status,

@@ -133,3 +133,51 @@ def test_drafts_in_the_tree_only_for_their_unit_and_the_planning_office(calculat
     assert "state-draft" not in row_of(login("rector"))
     assert "state-draft" in row_of(login("planner"))
     assert "state-draft" in row_of(login("unit-head"))
+
+
+def _cell_of(page: str, code: str, year_index: int) -> str:
+    row = page[page.index(f'<span class="code">{code}</span>') :]
+    row = row[: row.index("</tr>")]
+    return re.findall(r'<td class="cell[^"]*"[^>]*>.*?</td>', row)[year_index]
+
+
+def test_matrix_tooltip_and_direction_page_show_the_parts(calculated, program):
+    complete = a_calculated_kpi(calculated, program, complete=True)
+    partial = a_calculated_kpi(calculated, program, complete=False)
+    rector = login("rector")
+    matrix = rector.get("/matrix/?year=2025").content.decode()
+    _value, numerator, denominator = expected_value(calculated, complete.id, 2025)
+    cell = _cell_of(matrix, complete.code, 2)  # 2025
+    assert "calculated: " in cell and f"({numerator:,.0f}/{denominator:,.0f})" in cell
+    assert re.search(r"partial: \d+ of \d+ parts", _cell_of(matrix, partial.code, 2))
+    for kpi in (complete, partial):
+        number = kpi.task.goal.direction.number
+        page = rector.get(f"/direction/{number}/?year=2025").content.decode()
+        cell = _cell_of(page, kpi.code, 2)
+        shown = f"{numerator:,.0f}/{denominator:,.0f}" if kpi == complete else "partial "
+        assert f'<small class="p">{shown}' in cell
+
+
+def test_an_override_is_shown_with_its_reason_beside_the_computed_value(calculated, program):
+    from kpis.models import Actual
+    from tests.stamps import stamps
+
+    kpi = a_calculated_kpi(calculated, program, complete=True)
+    _value, numerator, denominator = expected_value(calculated, kpi.id, 2025)
+    Actual.objects.create(
+        kpi=kpi,
+        year=2025,
+        value=D("48.5"),
+        state=ActualState.APPROVED,
+        override_reason="Two lecturers counted in both faculties",
+        **stamps(ActualState.APPROVED),
+    )
+    rector = login("rector")
+    page = rector.get(reverse("kpi_detail", args=[kpi.code]) + "?year=2025").content.decode()
+    section = page[page.index('id="parts-title"') :]
+    row = section[section.index('href="?year=2025#parts-title"') :]
+    row = row[: row.index("</tr>")]
+    assert f"({numerator:,.0f}/{denominator:,.0f})" in row  # computed, beside
+    assert "48.5" in row and "Two lecturers counted in both faculties" in row
+    cell = _cell_of(rector.get("/matrix/?year=2025").content.decode(), kpi.code, 2)
+    assert "48.5" in cell and "entered by the planning office; calculated: " in cell
