@@ -178,6 +178,50 @@ class Entry:
         return self.state in (ActualState.APPROVED, ActualState.SUBMITTED)
 
 
+def with_names(program: Program, rollup: Rollup, units: list[OrgUnit] | None = None) -> Parts:
+    """`rollup` (read already, e.g. by reports.selectors.program_values) with the names
+    of its inputs and units: one query for the inputs (none when nothing is calculated),
+    one for the units unless given."""
+    if not rollup.formulas:
+        return Parts(rollup, {}, {})
+    if units is None:
+        units = list(OrgUnit.objects.order_by())
+    inputs = {i.id: i for i in Input.objects.filter(program=program).order_by()}
+    return Parts(rollup, inputs, {u.id: u for u in units})
+
+
+@dataclass
+class YearParts:
+    """A calculated KPI's parts in a year, as the exports write them."""
+
+    computed: Computed
+    units_reported: int
+    units_expected: int
+    contributions: list[tuple[OrgUnit, Input, str, Decimal, str]]  # unit, input, side, …
+
+
+def year_parts(parts: Parts, kpi_id: int, year: int) -> YearParts:
+    """The KPI's value from its counted parts in `year`, how many units are complete,
+    and each counted contribution (unit, input, numerator/denominator/both, value,
+    state), ordered by unit and input."""
+    formula = parts.rollup.formulas[kpi_id]
+    computed = parts.rollup.computed(kpi_id, year)
+    done, expected = unit_progress(parts.rollup, kpi_id, year)
+    rows = [
+        (
+            parts.units[p.unit_id],
+            parts.inputs[p.input_id],
+            _side(formula, p.input_id),
+            p.value,
+            p.state,
+        )
+        for p in computed.parts
+        if p.unit_id in parts.units and p.input_id in parts.inputs
+    ]
+    rows.sort(key=lambda r: (r[0].code, r[1].code))
+    return YearParts(computed, done, expected, rows)
+
+
 def read_parts(
     program: Program, *, include_submitted: bool = False, kpis: list[int] | None = None
 ) -> Parts:

@@ -83,6 +83,7 @@ class ProgramValues:
     kpis: list[Kpi]
     directions: list[Direction]
     units: list[OrgUnit]
+    rollup: Rollup | None = None  # what the calculated KPIs' values are computed from
 
 
 def kpis_with_values(program: Program, **options) -> list[Kpi]:
@@ -165,7 +166,7 @@ def program_values(
     # Sorted here: in SQL the order took three joins, a third of the query's time.
     kpis.sort(key=lambda k: (k.task.goal.direction.number, k.task.position, k.position))
     directions = {t.goal.direction.number: t.goal.direction for t in tasks_by_id.values()}
-    return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list)
+    return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list, rollup)
 
 
 def kpi_for_page(program: Program, code: str) -> Kpi | None:

@@ -181,3 +181,125 @@ def test_an_override_is_shown_with_its_reason_beside_the_computed_value(calculat
     assert "48.5" in row and "Two lecturers counted in both faculties" in row
     cell = _cell_of(rector.get("/matrix/?year=2025").content.decode(), kpi.code, 2)
     assert "48.5" in cell and "entered by the planning office; calculated: " in cell
+
+
+def _exported_kpis(program, **options):
+    from reports.exports import program_document
+
+    document = program_document(program, **options)
+    return {
+        kpi["code"]: kpi
+        for direction in document["directions"]
+        for goal in direction["goals"]
+        for task in goal["tasks"]
+        for kpi in task["kpis"]
+    }
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+@pytest.mark.parametrize("include_submitted", [False, True])
+def test_every_exported_value_equals_the_roll_up_of_the_rows(
+    calculated, program, include_submitted
+):
+    """The JSON's value of every calculated KPI in every year equals the calculation
+    written here over the contribution rows: approved only (or with submitted ones);
+    None and partial while a unit's part is missing; the parts beside it."""
+    from kpis.models import Contribution
+
+    exported = _exported_kpis(program, include_submitted=include_submitted)
+    kpis = {k.id: k for k in Kpi.objects.filter(id__in=calculated.formulas)}
+    assert len(kpis) == 47  # all 44 shares and three counts
+    counted_states = {"approved", "submitted"} if include_submitted else {"approved"}
+    complete = partial = 0
+    for kpi_id, kpi in kpis.items():
+        document = exported[kpi.code]
+        assert document["calculation"]["kind"] == ("share" if kpi.unit == "percent" else "sum")
+        for year in program.years:
+            value, numerator, denominator = expected_value(
+                calculated, kpi_id, year, include_submitted=include_submitted
+            )
+            parts = document["parts"][str(year)]
+            assert document["actuals"][str(year)] == _number(value), (kpi.code, year)
+            assert parts["calculated"] == _number(value)
+            if value is None:
+                partial += 1
+                assert parts["partial"] is True
+                assert parts["parts_counted"] < parts["parts_expected"]
+                assert parts["units_counted"] < parts["units_expected"]
+                continue
+            complete += 1
+            assert parts["partial"] is False
+            assert parts["units_counted"] == parts["units_expected"]
+            assert parts["numerator"] == _number(numerator)
+            assert parts["denominator"] == _number(denominator)
+            # each counted contribution, by unit, as the rows hold it
+            written = {
+                (c.unit.code, c.input.code): float(c.value)
+                for c in Contribution.objects.filter(
+                    input_id__in=[i for side in calculated.formulas[kpi_id] for i in side],
+                    year=year,
+                    state__in=counted_states,
+                ).select_related("unit", "input")
+            }
+            assert {(c["unit"], c["input"]): c["value"] for c in parts["contributions"]} == written
+    assert complete > 20 and partial > 20  # the seed gives both, so both are checked
+
+
+def test_an_override_is_exported_with_the_computed_value_beside(calculated, program):
+    from kpis.models import Actual
+    from tests.stamps import stamps
+
+    kpi = a_calculated_kpi(calculated, program, complete=True)
+    value, numerator, denominator = expected_value(calculated, kpi.id, 2025)
+    Actual.objects.create(
+        kpi=kpi,
+        year=2025,
+        value=D("48.5"),
+        state=ActualState.APPROVED,
+        override_reason="Unique persons",
+        **stamps(ActualState.APPROVED),
+    )
+    document = _exported_kpis(program)[kpi.code]
+    assert document["actuals"]["2025"] == 48.5
+    parts = document["parts"]["2025"]
+    assert (parts["entered"], parts["override_reason"]) == (48.5, "Unique persons")
+    assert (parts["calculated"], parts["numerator"]) == (float(value), float(numerator))
+
+
+def test_the_csv_carries_the_parts_in_columns_after_the_old_ones(calculated, program):
+    import csv
+    import io
+
+    from reports.exports import CSV_COLUMNS, program_rows, write_csv
+
+    out = io.StringIO()
+    write_csv(program_rows(program), out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0])[:20] == CSV_COLUMNS[:20]  # the earlier columns keep their place
+    kpis = {k.code: k for k in Kpi.objects.filter(id__in=calculated.formulas)}
+    checked = 0
+    for row in rows:
+        kpi = kpis.get(row["code"])
+        if kpi is None:
+            assert row["calculated"] == row["numerator"] == row["contributions"] == ""
+            continue
+        value, numerator, denominator = expected_value(calculated, kpi.id, int(row["year"]))
+        assert row["calculated"] == ("" if value is None else format(value.normalize(), "f"))
+        if value is not None:
+            checked += 1
+            assert row["actual"] == row["calculated"]  # no override here
+            assert D(row["numerator"]) == numerator
+            if denominator is not None:
+                assert D(row["denominator"]) == denominator
+            total = sum(
+                D(part.rpartition("=")[2])
+                for part in row["contributions"].split("; ")
+                if f"-n-{kpi.code.replace('.', '-')}=" in part
+            )
+            assert total == numerator
+        else:
+            assert int(row["parts_counted"]) < int(row["parts_expected"])
+    assert checked > 20
