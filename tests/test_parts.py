@@ -303,3 +303,42 @@ def test_the_csv_carries_the_parts_in_columns_after_the_old_ones(calculated, pro
         else:
             assert int(row["parts_counted"]) < int(row["parts_expected"])
     assert checked > 20
+
+
+def test_the_ministry_workbook_lists_the_parts_of_every_calculated_kpi(calculated, program):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports.excel import build_ministry_report, workbook_bytes
+
+    content = workbook_bytes(build_ministry_report(program, year=None, language="en"))
+    sheet = load_workbook(io.BytesIO(content))["Parts"]
+    header = [c.value for c in sheet[1]]
+    assert header == [
+        "Code", "KPI", "Year", "Unit", "Part of", "Input", "Numerator", "Denominator",
+        "Value", "State",
+    ]  # fmt: skip
+    totals, contributions = {}, {}
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        code, _name, year, unit, _parent, item, top, bottom, value, state = row
+        if unit == "University (total)":
+            totals[code, int(year)] = (top, bottom, value, state)
+        else:
+            key = (code, int(year))
+            contributions[key] = contributions.get(key, 0) + (top or 0)
+    kpis = {k.id: k for k in Kpi.objects.filter(id__in=calculated.formulas)}
+    assert len({code for code, _year in totals}) == len(kpis) == 47
+    for kpi_id, kpi in kpis.items():
+        for year in program.years:
+            value, numerator, denominator = expected_value(calculated, kpi_id, year)
+            top, bottom, shown, state = totals[kpi.code, year]
+            if value is None:
+                assert shown is None and state.startswith("partial: ")
+                continue
+            assert state.startswith("complete: ")
+            assert D(str(shown)) == value.normalize() and top == numerator
+            if denominator is not None:
+                assert bottom == denominator
+            # the contributions listed under it add up to the numerator
+            assert contributions[kpi.code, year] == numerator
