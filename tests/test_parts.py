@@ -342,3 +342,71 @@ def test_the_ministry_workbook_lists_the_parts_of_every_calculated_kpi(calculate
                 assert bottom == denominator
             # the contributions listed under it add up to the numerator
             assert contributions[kpi.code, year] == numerator
+
+
+def test_a_faculty_page_shows_its_inputs_and_its_share_of_each_kpi(calculated, program):
+    faculty = calculated.faculties[1]
+    rector = login("rector")
+    units = rector.get(reverse("units")).content.decode()
+    assert f'href="{reverse("unit_page", args=[faculty.id])}"' in units
+    page = rector.get(reverse("unit_page", args=[faculty.id])).content.decode()
+    shares = page[page.index('id="unit-shares"') : page.index('id="unit-inputs"')]
+    checked = 0
+    for kpi in Kpi.objects.filter(id__in=calculated.formulas, unit="percent"):
+        row = shares[shares.index(f'data-kpi="{kpi.code}"') :]
+        cells = re.findall(r'<td class="num">(.*?)</td>', row[: row.index("</tr>")], re.S)
+        for year, cell in zip(program.years, cells, strict=True):
+            value, numerator, denominator = expected_value(
+                calculated, kpi.id, year, within=faculty.id
+            )
+            if value is None:
+                assert "partial" in cell
+            else:
+                checked += 1
+                assert f"({numerator:,.0f}/{denominator:,.0f})" in cell
+    assert checked > 20
+    inputs = page[page.index('id="unit-inputs"') :]
+    for department in calculated.departments:
+        assert (department.name in inputs) == (department.parent_id == faculty.id)
+
+
+def test_a_unit_page_shows_drafts_only_to_the_unit_and_the_planning_office(calculated, program):
+    draft = Contribution.objects.filter(
+        state=ActualState.DRAFT, unit__in=calculated.departments
+    ).first()
+    head = User.objects.create_user("unit-head", password="x-unit-head-pass")
+    head.groups.add(*User.objects.get(username="head").groups.all())
+    draft.unit.heads.add(head)
+    url = reverse("unit_page", args=[draft.unit.parent_id])
+    for username, sees in (("rector", False), ("planner", True), ("unit-head", True)):
+        page = login(username).get(url).content.decode()
+        assert ("state-draft" in page) == sees, username
+    assert login("rector").get(reverse("unit_page", args=[99999999])).status_code == 404
+
+
+# Queries per page with every share calculated, whatever the number of units: session,
+# user, permissions, the program, the KPIs, targets and values, and the parts (formulas,
+# reporters, exemptions, contributions, units, inputs).
+PARTS_QUERIES = {
+    "/?year=2024": 15,
+    "/matrix/?year=2024": 14,
+    "/direction/1/?year=2024": 16,
+    "/kpi/1.1.4/?year=2025": 26,
+    "/kpi/1.1.4/?year=2025&unit={faculty}": 26,
+    "/units/{faculty}/": 15,
+    "/reports/program.json": 15,
+    "/reports/program.csv": 15,
+    "/reports/ministry.xlsx?year=2025": 15,
+}
+
+
+@pytest.mark.parametrize("units", [3, 30])
+def test_pages_run_the_same_queries_for_3_and_30_units(program, units, django_assert_num_queries):
+    calculated = calculate_shares(program, units=units, mixed=True, sums=3)
+    assert Kpi.objects.get(program=program, code="1.1.4").id in calculated.formulas
+    client = login("rector")
+    for url, expected in PARTS_QUERIES.items():
+        url = url.format(faculty=calculated.faculties[0].id)
+        client.get(url)  # warm the session like a real visit
+        with django_assert_num_queries(expected):
+            assert client.get(url).status_code == 200, url
