@@ -410,3 +410,27 @@ def test_pages_run_the_same_queries_for_3_and_30_units(program, units, django_as
         client.get(url)  # warm the session like a real visit
         with django_assert_num_queries(expected):
             assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "query", ["unit=abc", "unit=99999999999999999999", "unit=-1", "year=٣", "year=1999&unit=0"]
+)
+def test_odd_parameters_fall_back_to_the_whole_tree(calculated, program, query):
+    kpi = a_calculated_kpi(calculated, program, complete=True)
+    response = login("rector").get(reverse("kpi_detail", args=[kpi.code]) + "?" + query)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'data-unit="{calculated.university.code}"' in page  # the whole tree
+
+
+def test_a_kpi_entered_directly_has_no_parts_section(calculated, program):
+    page = login("rector").get(reverse("kpi_detail", args=["3.1.4"])).content.decode()
+    assert "How the value is calculated" not in page
+
+
+def test_units_pages_are_for_signed_in_users_only(calculated, program):
+    from django.test import Client
+
+    for url in (reverse("units"), reverse("unit_page", args=[calculated.faculties[0].id])):
+        response = Client().get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
