@@ -35,6 +35,7 @@ from directions.models import Program
 from kpis.models import PASSPORT_TEXTS, RANKING_FIELDS, ActualState, Kpi, Sense, Unit
 from kpis.rollup import Computed
 from kpis.status import STATUS_SYMBOLS, Status
+from kpis.values import plain
 from kpis.workbooks import set_text, workbook_bytes
 from reports import dashboards
 from reports import parts as kpi_parts
@@ -672,7 +673,7 @@ def _parts_columns() -> list[tuple[str, float]]:
         (_("Year"), 7),
         (capfirst(_("unit")), 28),
         (_("Part of"), 22),
-        (_("Input"), 30),
+        (_("Inputs"), 30),
         (_("Numerator"), 13),
         (_("Denominator"), 13),
         (_("Value"), 12),
@@ -684,7 +685,8 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
     """The parts behind every calculated KPI, year by year: first the university's
     figure (numerator and denominator summed over the units, the value computed from
     them, how many units are counted, the value the planning office entered instead and
-    why), then each counted contribution by unit and input."""
+    why), then each unit's counted contributions: its numerator and denominator (each
+    the sum of its inputs on that side), its own share and its inputs one by one."""
     sheet.title = _("Parts")[:31]
     columns = _parts_columns()
     for column, (header, width) in enumerate(columns, start=1):
@@ -705,7 +707,6 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
     )
     calculated = [row for row in rows if parts.formula(row.kpi.id) is not None]
     states = {state.value: str(state.label) for state in ActualState}
-    sides = {"numerator": _("Numerator"), "denominator": _("Denominator"), "both": _("Both")}
     number = 2
     for row in calculated:
         kpi = row.kpi
@@ -740,26 +741,38 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
                 )
             )
             number += 1
-            for unit, item, side, value, state_code in found.contributions:
+            for unit, entries in _by_unit(found.contributions):
                 parent = parts.units.get(unit.parent_id)
-                texts = [
-                    kpi.code,
-                    "",
-                    str(year),
-                    unit.name,
-                    parent.name if parent else "",
-                    item.name,
-                ]
-                top = value if side in ("numerator", "both") else None
-                bottom = value if side in ("denominator", "both") else None
-                cells = [top, bottom, None]
-                label = f"{sides[side]}: {states.get(state_code, state_code)}"
+                inputs = "; ".join(
+                    f"{item.name}: {plain(value)}" for item, _s, value, _t in entries
+                )
+                texts = [kpi.code, "", str(year), unit.name, parent.name if parent else "", inputs]
+                top = _side_sum(entries, "numerator")
+                bottom = _side_sum(entries, "denominator")
+                share = None
+                if top is not None and bottom:
+                    share = (top / bottom * 100).quantize(Decimal("0.0001"))
+                cells = [top, bottom, share if bottom is not None else top]
+                label = ", ".join(dict.fromkeys(states.get(e[3], e[3]) for e in entries))
                 _parts_row(sheet, number, texts, cells, label, bold=False)
                 number += 1
     sheet.freeze_panes = "D2"
     sheet.print_title_rows = "1:1"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(number - 1, 1)}"
     _print_setup(sheet, paper=sheet.PAPERSIZE_A4, landscape=True)
+
+
+def _by_unit(contributions) -> list[tuple[object, list[tuple]]]:
+    """(unit, [(input, side, value, state), …]) in the order given (by unit)."""
+    grouped: dict[int, tuple[object, list[tuple]]] = {}
+    for unit, item, side, value, state in contributions:
+        grouped.setdefault(unit.id, (unit, []))[1].append((item, side, value, state))
+    return list(grouped.values())
+
+
+def _side_sum(entries, side: str) -> Decimal | None:
+    values = [value for _item, each, value, _state in entries if each in (side, "both")]
+    return sum(values, Decimal(0)) if values else None
 
 
 def _parts_row(sheet, number: int, texts: list[str], figures, state: str, *, bold: bool) -> None:

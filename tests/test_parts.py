@@ -316,7 +316,7 @@ def test_the_ministry_workbook_lists_the_parts_of_every_calculated_kpi(calculate
     sheet = load_workbook(io.BytesIO(content))["Parts"]
     header = [c.value for c in sheet[1]]
     assert header == [
-        "Code", "KPI", "Year", "Unit", "Part of", "Input", "Numerator", "Denominator",
+        "Code", "KPI", "Year", "Unit", "Part of", "Inputs", "Numerator", "Denominator",
         "Value", "State",
     ]  # fmt: skip
     totals, contributions = {}, {}
@@ -326,7 +326,13 @@ def test_the_ministry_workbook_lists_the_parts_of_every_calculated_kpi(calculate
             totals[code, int(year)] = (top, bottom, value, state)
         else:
             key = (code, int(year))
-            contributions[key] = contributions.get(key, 0) + (top or 0)
+            before = contributions.get(key, (0, 0))
+            contributions[key] = (before[0] + (top or 0), before[1] + (bottom or 0))
+            if top is not None and bottom:  # a unit's own share of its own parts
+                assert (
+                    D(str(value))
+                    == (D(str(top)) / D(str(bottom)) * 100).quantize(D("0.0001")).normalize()
+                )
     kpis = {k.id: k for k in Kpi.objects.filter(id__in=calculated.formulas)}
     assert len({code for code, _year in totals}) == len(kpis) == 47
     for kpi_id, kpi in kpis.items():
@@ -340,8 +346,8 @@ def test_the_ministry_workbook_lists_the_parts_of_every_calculated_kpi(calculate
             assert D(str(shown)) == value.normalize() and top == numerator
             if denominator is not None:
                 assert bottom == denominator
-            # the contributions listed under it add up to the numerator
-            assert contributions[kpi.code, year] == numerator
+            # the units listed under it add up to the numerator and the denominator
+            assert contributions[kpi.code, year] == (numerator, denominator or 0)
 
 
 def test_a_faculty_page_shows_its_inputs_and_its_share_of_each_kpi(calculated, program):
