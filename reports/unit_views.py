@@ -10,14 +10,17 @@ from django.utils.translation import gettext as _
 from directions.selectors import current_program
 from kpis.models import OrgUnit
 from reports import parts
+from reports.cache import cached_page
 
 
+@cached_page
 def units_list(request: HttpRequest) -> HttpResponse:
     """Every unit as a tree, each linked to its page."""
     units = list(OrgUnit.objects.order_by("name"))
     return render(request, "reports/units.html", {"units": parts.unit_tree(units)})
 
 
+@cached_page
 def unit_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A faculty's or department's inputs by year and its share of each calculated KPI,
     as far as the reader may see them (drafts only to the unit and the planning office)."""
