@@ -440,3 +440,21 @@ def test_units_pages_are_for_signed_in_users_only(calculated, program):
     for url in (reverse("units"), reverse("unit_page", args=[calculated.faculties[0].id])):
         response = Client().get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_the_parts_render_in_kazakh_and_russian(calculated, program, language):
+    client = login_as("rector")
+    client.cookies["django_language"] = language
+    faculty = calculated.faculties[0]
+    for url in (
+        "/kpi/1.1.4/?year=2025",
+        f"/kpi/1.1.4/?year=2025&unit={faculty.id}",
+        f"/units/{faculty.id}/",
+        "/direction/1/?year=2025",
+        "/matrix/?year=2025",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Language"] == language
+    page = client.get("/kpi/1.1.4/?year=2025").content.decode()
+    assert re.search(r"\d+,\d+ % \(\d+(\xa0\d+)?/\d+(\xa0\d+)?\)", page)  # decimal comma
