@@ -707,6 +707,10 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
     )
     calculated = [row for row in rows if parts.formula(row.kpi.id) is not None]
     states = {state.value: str(state.label) for state in ActualState}
+    # Names read once: through the translation fields each read costs a language lookup,
+    # and a unit's or an input's name recurs in every KPI's and year's rows.
+    unit_names = {unit_id: unit.name for unit_id, unit in parts.units.items()}
+    input_names = {input_id: item.name for input_id, item in parts.inputs.items()}
     number = 2
     for row in calculated:
         kpi = row.kpi
@@ -742,11 +746,11 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
             )
             number += 1
             for unit, entries in _by_unit(found.contributions):
-                parent = parts.units.get(unit.parent_id)
                 inputs = "; ".join(
-                    f"{item.name}: {plain(value)}" for item, _s, value, _t in entries
+                    f"{input_names[item.id]}: {plain(value)}" for item, _s, value, _t in entries
                 )
-                texts = [kpi.code, "", str(year), unit.name, parent.name if parent else "", inputs]
+                parent = unit_names.get(unit.parent_id, "")
+                texts = [kpi.code, "", str(year), unit_names[unit.id], parent, inputs]
                 top = _side_sum(entries, "numerator")
                 bottom = _side_sum(entries, "denominator")
                 share = None
