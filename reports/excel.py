@@ -709,8 +709,7 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
     states = {state.value: str(state.label) for state in ActualState}
     # Names read once: through the translation fields each read costs a language lookup,
     # and a unit's or an input's name recurs in every KPI's and year's rows.
-    unit_names = {unit_id: unit.name for unit_id, unit in parts.units.items()}
-    input_names = {input_id: item.name for input_id, item in parts.inputs.items()}
+    unit_names, input_names = parts.unit_names, parts.input_names
     number = 2
     for row in calculated:
         kpi = row.kpi

@@ -155,7 +155,7 @@ def _parts_document(kpi: Kpi, parts: parts_of_kpis.Parts, year: int, counted) ->
         "contributions": [
             {
                 "unit": unit.code,
-                "unit_name": unit.name,
+                "unit_name": parts.unit_names[unit.id],
                 "part_of": parts.units[unit.parent_id].code
                 if unit.parent_id in parts.units
                 else None,

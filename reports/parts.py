@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils.translation import gettext as _
 
@@ -54,6 +55,17 @@ class Parts:
     inputs: dict[int, Input]
     units: dict[int, OrgUnit]
 
+    @cached_property
+    def unit_names(self) -> dict[int, str]:
+        """Each unit's name in the active language, read once: through the translation
+        fields every read costs a language lookup, and exports repeat them thousands
+        of times."""
+        return {unit_id: unit.name for unit_id, unit in self.units.items()}
+
+    @cached_property
+    def input_names(self) -> dict[int, str]:
+        return {input_id: item.name for input_id, item in self.inputs.items()}
+
     def formula(self, kpi_id: int) -> Formula | None:
         return self.rollup.formulas.get(kpi_id)
 
@@ -70,7 +82,7 @@ class Parts:
         return _("the sum of %(inputs)s over the units") % {"inputs": numerator}
 
     def _names(self, input_ids: tuple[int, ...]) -> str:
-        names = [self.inputs[i].name for i in input_ids if i in self.inputs]
+        names = [self.input_names[i] for i in input_ids if i in self.inputs]
         text = " + ".join(names)
         return f"({text})" if len(names) > 1 else text
 
