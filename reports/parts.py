@@ -168,10 +168,6 @@ class UnitNode:
     entries: list[Entry] = field(default_factory=list)
 
     @property
-    def indent(self) -> int:
-        return self.depth * 2  # em, for the page's padding
-
-    @property
     def partial(self) -> bool:
         return self.computed.value is None and self.done < self.expected
 
@@ -291,10 +287,6 @@ def latest_year_with_parts(parts: Parts, kpi_id: int, years: list[int]) -> int:
 class TreeRow:
     unit: OrgUnit
     depth: int
-
-    @property
-    def indent(self) -> int:
-        return self.depth * 2
 
 
 def unit_tree(units: list[OrgUnit]) -> list[TreeRow]:
