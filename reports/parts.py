@@ -388,6 +388,11 @@ def unit_view(parts: Parts, unit: OrgUnit, program: Program, user) -> dict:
             (u for u in parts.units.values() if u.parent_id == unit.id), key=lambda u: u.name
         ),
         "lines": lines,
-        "totals": [(parts.inputs[i], sums) for i, sums in totals.items()],
+        # A total only where more than one unit reports the input (else it repeats it).
+        "totals": [
+            (parts.inputs[i], sums)
+            for i, sums in totals.items()
+            if sum(1 for line in lines if line.input.id == i) > 1
+        ],
         "shares": shares,
     }

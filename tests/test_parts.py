@@ -373,6 +373,10 @@ def test_a_faculty_page_shows_its_inputs_and_its_share_of_each_kpi(calculated, p
     inputs = page[page.index('id="unit-inputs"') :]
     for department in calculated.departments:
         assert (department.name in inputs) == (department.parent_id == faculty.id)
+    assert "Counted total" in inputs  # over its departments
+    department = next(d for d in calculated.departments if d.parent_id == faculty.id)
+    page = rector.get(reverse("unit_page", args=[department.id])).content.decode()
+    assert "Counted total" not in page  # one unit: its own line is its total
 
 
 def test_a_unit_page_shows_drafts_only_to_the_unit_and_the_planning_office(calculated, program):
