@@ -22,7 +22,7 @@ from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from directions.models import Direction
-from kpis import passport, services
+from kpis import passport, services, units
 from kpis.forms import AssignUnitForm, NumberField
 from kpis.measures import Unit, measure_for
 from kpis.models import Actual, ActualState, Evidence, Kpi, OrgUnit, ReportingYear, Target
@@ -473,15 +473,67 @@ def _workflow_links(actual: Actual) -> list[tuple[str, str]]:
     return links
 
 
+class OrgUnitForm(forms.ModelForm):
+    """A unit checked by the tree's rules (kpis.units), as on the People pages."""
+
+    class Meta:
+        model = OrgUnit
+        fields = ["code", "name", "kind", "parent"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        typed = units.UnitData(
+            code=data.get("code") or "",
+            name_kk=data.get("name_kk") or "",
+            name_ru=data.get("name_ru") or "",
+            name_en=data.get("name_en") or "",
+            kind=data.get("kind") or "",
+            parent=data.get("parent"),
+        )
+        existing = self.instance if self.instance.pk else None
+        for name, problems in units.unit_problems(typed, existing).items():
+            field = name if name in self.fields else None
+            if field is None or field not in self.errors:
+                self.add_error(field, problems)
+        self.unit_data = typed
+        return data
+
+
 @admin.register(OrgUnit)
 class OrgUnitAdmin(TranslationAdmin):
-    """Units' names and codes. Their heads are chosen on the People pages, among
-    department heads, by full name, and recorded there (kpis/people.py)."""
+    """Units' names, codes, kinds and places in the tree, saved and deleted through
+    kpis.units (the People pages' rules). Their heads are chosen on the People pages,
+    among department heads, by full name, and recorded there (kpis/people.py)."""
 
-    list_display = ["name", "code", "kpi_count", "head_names"]
+    form = OrgUnitForm
+    list_display = ["name", "code", "kind", "parent", "kpi_count", "head_names"]
+    list_filter = ["kind"]
     search_fields = ["name", "code"]
-    exclude = ["heads"]
+    fields = ["code", "name", "kind", "parent", "head_names"]
     readonly_fields = ["head_names"]
+    actions = None  # a bulk delete would skip the checks of kpis.units
+
+    def save_model(self, request, obj, form, change) -> None:
+        existing = OrgUnit.objects.get(pk=obj.pk) if change else None
+        saved = units.save_unit(actor=request.user, data=form.unit_data, unit=existing)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass  # heads are chosen on the People pages
+
+    def delete_model(self, request, obj) -> None:
+        try:
+            units.delete_unit(actor=request.user, unit=obj)
+        except ValidationError as exc:
+            # The admin has already said "deleted"; say what stopped it instead.
+            messages.error(request, " ".join(exc.messages))
+            raise PermissionDenied(" ".join(exc.messages)) from None
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            protected = list(protected) + units.delete_problems(obj)
+        return deleted, model_count, perms_needed, protected
 
     @admin.display(description=_("KPIs"))
     def kpi_count(self, obj: OrgUnit) -> int:

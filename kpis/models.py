@@ -78,6 +78,9 @@ class OrgUnit(models.Model):
         related_name="children",
         verbose_name=_("part of"),
     )
+    is_demo = models.BooleanField(
+        _("demo data"), default=False, help_text=_("Created by the demo (make run).")
+    )
     heads = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="headed_units",

@@ -157,6 +157,8 @@ class UnitHeads:
     unit: OrgUnit
     heads: list[User]
     kpi_count: int = 0
+    depth: int = 0  # how far down the tree of units: 0 for the university
+    input_count: int = 0  # inputs it reports
 
     @property
     def active_heads(self) -> list[User]:
@@ -164,24 +166,37 @@ class UnitHeads:
 
     @property
     def has_no_head(self) -> bool:
-        """Nobody can enter this unit's values (its heads, if any, are deactivated)."""
-        return not self.active_heads
+        """Nobody can enter this unit's values (its heads, if any, are deactivated).
+        A unit with no KPI and no input to report (the university, a faculty whose
+        departments report) has nothing to enter."""
+        return not self.active_heads and bool(self.kpi_count or self.input_count)
 
 
 def units_with_heads(*, actor: User) -> list[UnitHeads]:
     _require_planner(actor)
-    units = OrgUnit.objects.annotate(kpi_count=Count("kpis")).prefetch_related(
-        Prefetch("heads", queryset=User.objects.all())
-    )
-    rows = [
-        UnitHeads(unit, sorted(unit.heads.all(), key=_name_key), unit.kpi_count) for unit in units
+    from kpis.units import unit_tree
+
+    units = OrgUnit.objects.annotate(
+        kpi_count=Count("kpis", distinct=True),
+        input_count=Count("reported_inputs", distinct=True),
+    ).prefetch_related(Prefetch("heads", queryset=User.objects.all()))
+    # Each unit under the unit it is part of, siblings by name.
+    return [
+        UnitHeads(
+            row.unit,
+            sorted(row.unit.heads.all(), key=_name_key),
+            row.kpi_count,
+            row.depth,
+            row.unit.input_count,
+        )
+        for row in unit_tree(units)
     ]
-    return sorted(rows, key=lambda row: sort_key(str(row.unit)))
 
 
 def unit_heads(*, actor: User, unit: OrgUnit) -> UnitHeads:
     _require_planner(actor)
-    return UnitHeads(unit, sorted(unit.heads.all(), key=_name_key), unit.kpis.count())
+    heads = sorted(unit.heads.all(), key=_name_key)
+    return UnitHeads(unit, heads, unit.kpis.count(), input_count=unit.reported_inputs.count())
 
 
 def department_heads(*, actor: User, include: list[User] = ()) -> list[User]:

@@ -12,8 +12,8 @@ from django.contrib.auth.password_validation import (
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
-from kpis import people, roles
-from kpis.models import OrgUnit
+from kpis import people, roles, units
+from kpis.models import OrgUnit, OrgUnitKind
 
 
 def _role_choices() -> list[tuple[str, str]]:
@@ -194,3 +194,55 @@ class UnitHeadsForm(forms.Form):
         # The list shown; a posted id outside it (not a head) is refused by the service
         # with the person's name, not dropped.
         self.fields["heads"].choices = [(u.pk, people.full_name(u)) for u in candidates]
+
+
+class UnitForm(forms.Form):
+    """A unit's code, names and place in the tree. The rules are kpis.units'."""
+
+    name_kk = forms.CharField(label=_("Name in Kazakh"), max_length=300)
+    name_ru = forms.CharField(label=_("Name in Russian"), max_length=300, required=False)
+    name_en = forms.CharField(label=_("Name in English"), max_length=300, required=False)
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_("Latin letters, digits and hyphens, e.g. fac-energy. Unique."),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=OrgUnitKind.choices)
+    parent = forms.ModelChoiceField(
+        label=_("Part of"),
+        queryset=OrgUnit.objects.all(),
+        required=False,
+        empty_label=_("— nothing (the university itself) —"),
+        help_text=_(
+            "A faculty or institute is part of the university; a department or office is "
+            "part of a faculty or of the university."
+        ),
+    )
+
+    def __init__(self, *args, unit: OrgUnit | None = None, **kwargs):
+        self.unit = unit
+        super().__init__(*args, **kwargs)
+        # The list shows where the unit may go; any other unit posted is refused by
+        # kpis.units with a reason, not dropped.
+        self.fields["parent"].choices = [
+            ("", self.fields["parent"].empty_label),
+            *units.parent_choices(unit),
+        ]
+
+    def unit_data(self) -> units.UnitData:
+        data = self.cleaned_data
+        return units.UnitData(
+            code=data.get("code", "") or self.data.get("code", ""),
+            name_kk=data.get("name_kk", ""),
+            name_ru=data.get("name_ru", ""),
+            name_en=data.get("name_en", ""),
+            kind=data.get("kind", ""),
+            parent=data.get("parent"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, messages in units.unit_problems(self.unit_data(), self.unit).items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, messages)
+        return cleaned

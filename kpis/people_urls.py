@@ -9,6 +9,9 @@ urlpatterns = [
     path("people/<int:pk>/active/", people_views.person_active, name="person_active"),
     path("people/<int:pk>/password/", people_views.person_password, name="person_password"),
     path("people/units/<int:pk>/", people_views.unit_heads, name="unit_heads"),
+    path("people/units/new/", people_views.unit_new, name="unit_new"),
+    path("people/units/<int:pk>/edit/", people_views.unit_edit, name="unit_edit"),
+    path("people/units/<int:pk>/delete/", people_views.unit_delete, name="unit_delete"),
     path(
         "accounts/password/",
         people_views.PasswordChangeView.as_view(),

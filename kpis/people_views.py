@@ -16,9 +16,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from kpis import people, roles
+from kpis import people, roles, units
 from kpis.models import OrgUnit
-from kpis.people_forms import NewPersonForm, PasswordForm, PeopleFilter, PersonForm, UnitHeadsForm
+from kpis.people_forms import (
+    NewPersonForm,
+    PasswordForm,
+    PeopleFilter,
+    PersonForm,
+    UnitForm,
+    UnitHeadsForm,
+)
 
 
 def _require_planner(request: HttpRequest) -> None:
@@ -206,6 +213,53 @@ def unit_heads(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(f"{reverse('people')}#units")
     ctx = {"unit": people.unit_heads(actor=request.user, unit=unit), "form": form}
     return render(request, "kpis/people/unit.html", ctx)
+
+
+def unit_new(request: HttpRequest) -> HttpResponse:
+    _require_planner(request)
+    return _unit_form_page(request, None)
+
+
+def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_planner(request)
+    return _unit_form_page(request, get_object_or_404(OrgUnit, pk=pk))
+
+
+def _unit_form_page(request: HttpRequest, unit: OrgUnit | None) -> HttpResponse:
+    initial = {}
+    if unit is not None:
+        initial = {name: getattr(unit, name) for name in units.EDITABLE}
+        initial["parent"] = unit.parent_id
+    form = UnitForm(request.POST or None, unit=unit, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = units.save_unit(actor=request.user, data=form.unit_data(), unit=unit)
+        except ValidationError as exc:
+            _show(form, exc)
+        else:
+            messages.success(request, _("%(unit)s: saved.") % {"unit": saved})
+            return redirect(f"{reverse('people')}#unit-{saved.code}")
+    ctx = {
+        "form": form,
+        "unit": unit,
+        "delete_problems": units.delete_problems(unit) if unit is not None else [],
+    }
+    return render(request, "kpis/people/unit_form.html", ctx)
+
+
+@require_POST
+def unit_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_planner(request)
+    unit = get_object_or_404(OrgUnit, pk=pk)
+    name = str(unit)
+    try:
+        units.delete_unit(actor=request.user, unit=unit)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("unit_edit", pk=unit.pk)
+    messages.success(request, _("%(unit)s is deleted.") % {"unit": name})
+    return redirect(f"{reverse('people')}#units")
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):

@@ -28,6 +28,12 @@ class Reason(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned to a unit")
     PASSPORT = "passport", _("Passport changed")
     DEMO = "demo", _("Demo data")
+    DEFINITIONS = "definitions", _("Loaded from the proposed definitions")
+    DEFINITIONS_DISCARDED = "definitions_discarded", _("Proposed definition discarded")
+    DEFINITION_EDITED = "definition_edited", _("Changed by the planning office")
+    DEFINITION_CONFIRMED = "definition_confirmed", _("Confirmed by the planning office")
+    EXEMPTED = "exempted", _("Marked not applicable")
+    EXEMPTION_WITHDRAWN = "exemption_withdrawn", _("Not applicable withdrawn")
 
 
 def recorded(reason: Reason, detail: str = "") -> str:

@@ -107,18 +107,14 @@ def input_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -
         .filter(input__in={p.input_id for p in pairs}, year__in=[year, year - 1])
         .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("id")))
     }
-    feeds: dict[int, set[str]] = {}
-    for side in (Calculation.numerator, Calculation.denominator):
-        links = side.through.objects.filter(input__in={p.input_id for p in pairs})
-        for input_id, code in links.values_list("input_id", "calculation__kpi__code"):
-            feeds.setdefault(input_id, set()).add(code)
+    feeds = _feeds({p.input_id for p in pairs})
     return [
         InputRow(
             p.input,
             p.orgunit,
             contributions.get((p.input_id, p.orgunit_id, year - 1)),
             contributions.get((p.input_id, p.orgunit_id, year)),
-            sorted(feeds.get(p.input_id, ()), key=_code_order),
+            feeds.get(p.input_id, []),
         )
         for p in pairs
     ]
@@ -202,6 +198,67 @@ def review_counts(
     rows = _review_filter(program, year, unit).values_list("state").annotate(n=Count("id"))
     counts.update(dict(rows.order_by()))
     return counts
+
+
+def _parts_filter(
+    program: Program, year: int | None = None, unit: OrgUnit | None = None
+) -> QuerySet[Contribution]:
+    queryset = Contribution.objects.filter(input__program=program)
+    if year:
+        queryset = queryset.filter(year=year)
+    if unit:
+        queryset = queryset.filter(unit=unit)
+    return queryset
+
+
+def review_parts(
+    program: Program,
+    *,
+    state: str = ActualState.SUBMITTED,
+    year: int | None = None,
+    unit: OrgUnit | None = None,
+) -> list[Contribution]:
+    """Contributions waiting for (or past) review, oldest submission first, each with
+    `previous` (the unit's contribution of the year before) and `feeds` (the codes of
+    the KPIs calculated from it). Four queries whatever the length of the queue."""
+    rows = list(
+        _parts_filter(program, year, unit)
+        .filter(state=state)
+        .select_related("input", "unit", "submitted_by", "approved_by")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("id")))
+        .order_by("submitted_at", "input__code", "unit__name")
+    )
+    if not rows:
+        return rows
+    wanted = Q()
+    for row in rows:
+        wanted |= Q(input_id=row.input_id, unit_id=row.unit_id, year=row.year - 1)
+    previous = {(c.input_id, c.unit_id, c.year + 1): c for c in Contribution.objects.filter(wanted)}
+    feeds = _feeds({row.input_id for row in rows})
+    for row in rows:
+        row.previous = previous.get((row.input_id, row.unit_id, row.year))
+        row.feeds = feeds.get(row.input_id, [])
+    return rows
+
+
+def part_counts(
+    program: Program, *, year: int | None = None, unit: OrgUnit | None = None
+) -> dict[str, int]:
+    """How many contributions each state holds under the review page's filters."""
+    counts = dict.fromkeys(ActualState.values, 0)
+    rows = _parts_filter(program, year, unit).values_list("state").annotate(n=Count("id"))
+    counts.update(dict(rows.order_by()))
+    return counts
+
+
+def _feeds(input_ids: set[int]) -> dict[int, list[str]]:
+    """The codes of the KPIs each input feeds, in the program's order."""
+    feeds: dict[int, set[str]] = {}
+    for side in (Calculation.numerator, Calculation.denominator):
+        links = side.through.objects.filter(input__in=input_ids)
+        for input_id, code in links.values_list("input_id", "calculation__kpi__code"):
+            feeds.setdefault(input_id, set()).add(code)
+    return {input_id: sorted(codes, key=_code_order) for input_id, codes in feeds.items()}
 
 
 @dataclass
@@ -381,3 +438,227 @@ def read_rollup(
     values = {(i, u, y): Part(i, u, y, _decimal(v), s) for i, u, y, v, s in rows}
     parents = dict(OrgUnit.objects.values_list("id", "parent_id"))
     return Rollup(formulas, reporters, exempt, values, parents)
+
+
+# --- Inputs, calculations and their parts (the planning office's pages) ---------------
+
+
+@dataclass
+class InputUse:
+    """An input as the Inputs and calculations page lists it."""
+
+    input: Input
+    reporters: list[OrgUnit]
+    feeds: list[str]  # codes of the KPIs calculated from it
+    contributions: int
+
+
+@dataclass
+class CalculationRow:
+    calculation: Calculation
+    numerator: list[Input]
+    denominator: list[Input]
+
+
+def definition_rows(program: Program) -> tuple[list[CalculationRow], list[InputUse]]:
+    """The program's calculations (by KPI) and inputs (by code), each with what uses
+    it. A fixed number of queries whatever their number."""
+    calculations = list(
+        Calculation.objects.filter(kpi__program=program)
+        .select_related("kpi__task__goal__direction")
+        .prefetch_related("numerator", "denominator")
+        .order_by("kpi__task__goal__direction__number", "kpi__task__position", "kpi__position")
+    )
+    feeds: dict[int, set[str]] = {}
+    rows = []
+    for calculation in calculations:
+        numerator = sorted(calculation.numerator.all(), key=lambda i: i.code)
+        denominator = sorted(calculation.denominator.all(), key=lambda i: i.code)
+        for item in [*numerator, *denominator]:
+            feeds.setdefault(item.id, set()).add(calculation.kpi.code)
+        rows.append(CalculationRow(calculation, numerator, denominator))
+    inputs = (
+        Input.objects.filter(program=program)
+        .annotate(n=Count("contributions"))
+        .prefetch_related("reporters")
+        .order_by("code")
+    )
+    uses = [
+        InputUse(
+            item,
+            _by_name(item.reporters.all()),
+            sorted(feeds.get(item.id, ()), key=_code_order),
+            item.n,
+        )
+        for item in inputs
+    ]
+    return rows, uses
+
+
+def _by_name(units) -> list[OrgUnit]:
+    from kpis.people import sorted_units
+
+    return sorted_units(units)
+
+
+@dataclass
+class PartCell:
+    """One unit's part of one input in a year: its state, or that it is exempt."""
+
+    unit: OrgUnit
+    state: str  # missing, draft, returned, submitted, approved, exempt; "" = not a reporter
+    contribution: Contribution | None = None
+    exemption: Exemption | None = None
+
+
+@dataclass
+class PartsRow:
+    input: Input
+    cells: list[PartCell]
+
+
+PART_STATES = ("missing", "draft", "returned", "submitted", "approved", "exempt")
+
+
+def parts_grid(program: Program, year: int) -> tuple[list[OrgUnit], list[PartsRow], dict]:
+    """Every input × every reporting unit for `year`: what each unit has entered,
+    submitted, had approved, still owes, or is exempt from. Units in tree order; the
+    counts of each state. Five queries whatever the number of inputs and units."""
+    from kpis.units import unit_tree
+
+    inputs = list(
+        Input.objects.filter(program=program).prefetch_related("reporters").order_by("code")
+    )
+    reporting = {unit.pk for item in inputs for unit in item.reporters.all()}
+    columns = [row.unit for row in unit_tree(OrgUnit.objects.all()) if row.unit.pk in reporting]
+    contributions = {
+        (c.input_id, c.unit_id): c
+        for c in Contribution.objects.filter(input__program=program, year=year)
+    }
+    exemptions = {
+        (e.input_id, e.unit_id): e
+        for e in Exemption.objects.filter(input__program=program, year=year).select_related(
+            "decided_by"
+        )
+    }
+    counts = dict.fromkeys(PART_STATES, 0)
+    rows = []
+    for item in inputs:
+        reporters = {unit.pk for unit in item.reporters.all()}
+        cells = []
+        for unit in columns:
+            if unit.pk not in reporters:
+                cells.append(PartCell(unit, ""))
+                continue
+            key = (item.pk, unit.pk)
+            contribution, exemption = contributions.get(key), exemptions.get(key)
+            if exemption is not None:
+                state = "exempt"
+            elif contribution is None or contribution.value is None:
+                state = "missing" if contribution is None else contribution.state
+            else:
+                state = contribution.state
+            counts[state] += 1
+            cells.append(PartCell(unit, state, contribution, exemption))
+        rows.append(PartsRow(item, cells))
+    return columns, rows, counts
+
+
+def exemption_history(program: Program, year: int, limit: int = 50) -> list:
+    """The latest exemptions and withdrawals of `year`, newest first, each with who,
+    the unit, the input and the reason as recorded. One query."""
+    return list(
+        Exemption.history.filter(input__program=program, year=year)
+        .select_related("history_user", "input", "unit")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+
+
+def contribution_warnings(program: Program, year: int) -> dict[int, str]:
+    """What the reviewer should look at among the contributions of `year`, each with a
+    sentence: a figure that differs from the same unit's approved figure of the year
+    before by more than `settings.CONTRIBUTION_CHANGE_WARNING` per cent (30 by
+    default), and a unit whose numerator of a share exceeds its denominator (the
+    numerator's contributions are flagged). Warnings, never refusals: the review page
+    shows them beside the contribution. Four queries whatever the number of rows."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    limit = Decimal(str(settings.CONTRIBUTION_CHANGE_WARNING))
+    previous = {
+        (c.input_id, c.unit_id): c.value
+        for c in Contribution.objects.filter(
+            input__program=program,
+            year=year - 1,
+            state=ActualState.APPROVED,
+            value__isnull=False,
+        ).only("input_id", "unit_id", "value")
+    }
+    warnings: dict[int, list[str]] = {}
+    current = list(
+        Contribution.objects.filter(
+            input__program=program, year=year, value__isnull=False
+        ).select_related("input")
+    )
+    for contribution in current:
+        before = previous.get((contribution.input_id, contribution.unit_id))
+        if before is None:
+            continue
+        measure = contribution.input.measure
+        shown = {
+            "previous": measure.display(before),
+            "year": year - 1,
+            "value": measure.display(contribution.value),
+        }
+        if before == 0:
+            if contribution.value != 0:
+                message = _("%(value)s, where the approved figure of %(year)s was 0.")
+                warnings.setdefault(contribution.id, []).append(message % shown)
+            continue
+        change = (contribution.value - before) / before * 100
+        if abs(change) > limit:
+            shown["change"] = f"{abs(change):.0f}"
+            message = (
+                _("%(change)s %% more than the approved %(previous)s of %(year)s.")
+                if change > 0
+                else _("%(change)s %% less than the approved %(previous)s of %(year)s.")
+            )
+            warnings.setdefault(contribution.id, []).append(message % shown)
+    for contribution_id, message in _above_denominator(program, current).items():
+        warnings.setdefault(contribution_id, []).append(message)
+    return {key: " ".join(messages) for key, messages in warnings.items()}
+
+
+def _above_denominator(program: Program, current: list[Contribution]) -> dict[int, str]:
+    """The numerator contributions of a unit whose share's numerator exceeds its
+    denominator in the same year (each side summed over the unit's own figures)."""
+    from django.utils.translation import gettext as _
+
+    sides: dict[str, dict[str, set[int]]] = {}
+    for side in ("numerator", "denominator"):
+        links = getattr(Calculation, side).through.objects.filter(calculation__kpi__program=program)
+        for code, input_id in links.values_list("calculation__kpi__code", "input_id"):
+            sides.setdefault(code, {"numerator": set(), "denominator": set()})[side].add(input_id)
+    by_unit: dict[int, dict[int, Contribution]] = {}
+    for contribution in current:
+        by_unit.setdefault(contribution.unit_id, {})[contribution.input_id] = contribution
+    found: dict[int, list[str]] = {}
+    for code in sorted(sides, key=_code_order):
+        top_inputs, bottom_inputs = sides[code]["numerator"], sides[code]["denominator"]
+        if not bottom_inputs:
+            continue
+        for parts in by_unit.values():
+            top = [parts[i] for i in top_inputs if i in parts]
+            bottom = [parts[i] for i in bottom_inputs if i in parts]
+            if not top or not bottom:
+                continue
+            above, below = sum(c.value for c in top), sum(c.value for c in bottom)
+            if above > below:
+                measure = top[0].input.measure
+                message = _(
+                    "%(code)s: this unit's numerator (%(top)s) is above its denominator "
+                    "(%(bottom)s)."
+                ) % {"code": code, "top": measure.display(above), "bottom": measure.display(below)}
+                for contribution in top:
+                    found.setdefault(contribution.id, []).append(message)
+    return {key: " ".join(messages) for key, messages in found.items()}

@@ -26,11 +26,13 @@ from kpis import roles
 from kpis.evidence import check_evidence
 from kpis.measures import Measure, Values
 from kpis.models import (
+    PUBLISHED_STATES,
     Actual,
     ActualState,
     Calculation,
     Contribution,
     Evidence,
+    Exemption,
     Input,
     Kpi,
     OrgUnit,
@@ -621,3 +623,75 @@ def set_target(
     except IntegrityError:
         raise WorkflowError(str(CREATED_MEANWHILE)) from None
     return target
+
+
+# --- Units with nothing to report ("not applicable") ---
+
+
+@transaction.atomic
+def exempt(*, user, input: Input, unit: OrgUnit, year: int, reason: str) -> Exemption:
+    """Mark `unit` as having nothing to report of `input` in `year` (a faculty without
+    postgraduates): its part is no longer waited for and counts as nothing. The
+    planning office says why; the history keeps who, when and why."""
+    _require_planner(user)
+    reason = (reason or "").strip()
+    problems = []
+    if not reason:
+        problems.append(_("Give a reason: the history and the unit will see it."))
+    elif len(reason) > TEXT_LIMIT:
+        problems.append(
+            _("The reason has %(n)s characters; at most %(max)s are kept. Shorten it.")
+            % {"n": len(reason), "max": TEXT_LIMIT}
+        )
+    if not input.reporters.filter(pk=unit.pk).exists():
+        problems.append(
+            _("%(unit)s does not report %(input)s: there is nothing to exempt it from.")
+            % {"unit": unit, "input": input}
+        )
+    if not input.program.covers(year):
+        problems.append(_("%(year)s is not a year of the program.") % {"year": year})
+    counted = (
+        Contribution.objects.select_for_update()
+        .filter(input=input, unit=unit, year=year, state__in=PUBLISHED_STATES)
+        .first()
+    )
+    if counted is not None:
+        problems.append(
+            _(
+                "%(unit)s has already %(state)s its figure of %(input)s for %(year)s: "
+                "return or reopen it first, so that nothing counted is hidden."
+            )
+            % {
+                "unit": unit,
+                "state": counted.get_state_display(),
+                "input": input,
+                "year": year,
+            }
+        )
+    if problems:
+        raise WorkflowError(" ".join(str(p) for p in problems))
+    existing = Exemption.objects.select_for_update().filter(input=input, unit=unit, year=year)
+    exemption = existing.first() or Exemption(input=input, unit=unit, year=year)
+    exemption.reason = reason
+    exemption.decided_by = user
+    exemption._history_user = user
+    exemption._change_reason = recorded(Reason.EXEMPTED, reason)
+    try:
+        with transaction.atomic():
+            exemption.save()
+    except IntegrityError:
+        raise WorkflowError(str(CREATED_MEANWHILE)) from None
+    return exemption
+
+
+@transaction.atomic
+def withdraw_exemption(*, user, exemption: Exemption, reason: str = "") -> None:
+    """The unit reports the input for that year after all; the history keeps the
+    exemption and its withdrawal."""
+    _require_planner(user)
+    exemption = Exemption.objects.select_for_update().filter(pk=exemption.pk).first()
+    if exemption is None:
+        return  # withdrawn meanwhile: what was asked is done
+    exemption._history_user = user
+    exemption._change_reason = recorded(Reason.EXEMPTION_WITHDRAWN, reason)
+    exemption.delete()

@@ -156,14 +156,14 @@ def _confirm(request: HttpRequest, token: str, result, *, seen: dict[str, int]) 
         )
         return redirect("import_preview", token=token)
     entries = result.entries(submit=submit)
-    for entry in entries:
-        entry.seen_version = seen.get(entry.kpi.code, 0)
+    for row, entry in zip(result.changes, entries, strict=True):
+        entry.seen_version = seen.get(row.code, 0)
     try:
         services.save_entries(
             user=request.user, program=result.program, year=result.year, entries=entries
         )
     except services.EntryErrors as exc:
-        by_key = {f"k{row.kpi.id}": row.code for row in result.changes}
+        by_key = {row.entry().key: row.code for row in result.changes}
         for key, problems in exc.errors.items():
             messages.error(request, f"{by_key.get(key, '?')}: {' '.join(map(str, problems))}")
         messages.error(request, str(exc))

@@ -8,6 +8,12 @@ urlpatterns = [
     path("review/", views.review, name="review"),
     path("review/approve-selected/", views.approve_selected, name="approve_selected"),
     path("review/<id:pk>/<str:action>/", views.review_action, name="review_action"),
+    path(
+        "review/parts/<id:pk>/<str:action>/",
+        views.review_action,
+        {"kind": views.PARTS},
+        name="review_part_action",
+    ),
     path("progress/", views.progress, name="progress"),
     path("years/<year:year>/<open_close:state>/", views.set_year, name="set_year"),
     path("evidence/<id:pk>/", views.evidence_download, name="evidence"),

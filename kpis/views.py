@@ -31,6 +31,7 @@ from kpis.forms import EntryForm, ReasonForm, TargetChangeForm
 from kpis.models import (
     Actual,
     ActualState,
+    Contribution,
     Evidence,
     Input,
     Kpi,
@@ -253,6 +254,7 @@ def _entry_counts(rows) -> dict:
 # The review page's tabs; drafts belong to their unit until submitted.
 REVIEW_STATES = (ActualState.SUBMITTED, ActualState.RETURNED, ActualState.APPROVED)
 REVIEW_VIEWS = ("cards", "table")
+PARTS = "parts"  # the review page's list of units' contributions instead of KPI values
 ALL_YEARS = "all"
 KEPT_TICKS = "approve-selected"
 
@@ -273,23 +275,47 @@ def review(request: HttpRequest) -> HttpResponse:
         year = year_param(request.GET.get("year"), program, services.latest_open_year(program))
     units = list(OrgUnit.objects.order_by("name"))
     unit = next((u for u in units if u.code == request.GET.get("unit")), None)
-    actuals = selectors.review_rows(program, state=state, year=year, unit=unit)
-    for actual in actuals:
-        actual.kept_reason = kept_input.take(request, f"reason-{actual.pk}").get("reason", "")
+    parts = request.GET.get("kind") == PARTS
+    scope = {"year": year, "unit": unit}
+    value_counts = selectors.review_counts(program, **scope)
+    part_counts = selectors.part_counts(program, **scope)
+    if parts:
+        actuals = selectors.review_parts(program, state=state, **scope)
+    else:
+        actuals = selectors.review_rows(program, state=state, **scope)
+    counts = part_counts if parts else value_counts
+    prefix = "part-" if parts else ""
     ticked = set(kept_input.take(request, KEPT_TICKS).get("selected", "").split(","))
     for actual in actuals:
+        actual.kept_reason = kept_input.take(request, f"reason-{prefix}{actual.pk}").get(
+            "reason", ""
+        )
         actual.ticked = str(actual.pk) in ticked
-    counts = selectors.review_counts(program, year=year, unit=unit)
-    filters = {"state": state, "year": year or ALL_YEARS, "unit": unit.code if unit else ""}
+    filters = {
+        "state": state,
+        "year": year or ALL_YEARS,
+        "unit": unit.code if unit else "",
+        "kind": PARTS if parts else "",
+    }
     ctx = {
         "program": program,
         "actuals": actuals,
+        "parts": parts,
+        "has_inputs": parts or part_counts[ActualState.SUBMITTED] or program.inputs.exists(),
         "state": state,
         "year": year,
         "all_years": ALL_YEARS,
         "unit": unit,
         "units": units,
         "view": view,
+        "kind_urls": {
+            "values": _query({**filters, "kind": "", "view": view}),
+            "parts": _query({**filters, "kind": PARTS, "view": view}),
+        },
+        "waiting": {
+            "values": value_counts[ActualState.SUBMITTED],
+            "parts": part_counts[ActualState.SUBMITTED],
+        },
         "tabs": [
             {
                 "state": value,
@@ -315,9 +341,10 @@ STALE_FORM = _lazy("Nothing was changed: the form was incomplete. Reload the pag
 
 
 @require_POST
-def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def review_action(request: HttpRequest, pk: int, action: str, kind: str = "") -> HttpResponse:
+    """Approve, return or reopen one KPI value, or one unit's contribution (kind=parts)."""
     _require_planner(request.user)
-    actual = get_object_or_404(Actual, pk=pk)
+    actual = get_object_or_404(_reviewed_model(kind), pk=pk)
     if action not in REVIEW_ACTIONS:
         raise Http404
     back = next_param(request, reverse("review"))
@@ -368,12 +395,20 @@ def review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except services.WorkflowError as exc:
         messages.error(request, _("%(code)s %(year)s: %(error)s") % {**_ids(actual), "error": exc})
     if not done and action != "approve":
-        kept_input.keep(request, f"reason-{actual.pk}", ("reason",))
+        prefix = "part-" if kind == PARTS else ""
+        kept_input.keep(request, f"reason-{prefix}{actual.pk}", ("reason",))
     return redirect(back)
 
 
-def _ids(actual: Actual) -> dict:
-    return {"code": actual.kpi.code, "year": actual.year}
+def _reviewed_model(kind: str) -> type[Actual] | type[Contribution]:
+    return Contribution if kind == PARTS else Actual
+
+
+def _ids(row: Actual | Contribution) -> dict:
+    """How a message names a reviewed row: «1.2.2 2025», or «staff · Department 2025»."""
+    if isinstance(row, Contribution):
+        return {"code": f"{row.input.name} · {row.unit.name}", "year": row.year}
+    return {"code": row.kpi.code, "year": row.year}
 
 
 @require_POST
@@ -385,7 +420,9 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("Select the values to approve first."))
         return redirect(back)
     ids = id_list_param(ticked) or []
-    actuals = list(Actual.objects.filter(pk__in=ids).select_related("kpi"))
+    model = _reviewed_model(request.POST.get("kind", ""))
+    related = ("input", "unit") if model is Contribution else ("kpi",)
+    actuals = list(model.objects.filter(pk__in=ids).select_related(*related))
     versions = {a.pk: int_param(request.POST.get(f"version-{a.pk}")) for a in actuals}
     if not ids or len(actuals) != len(ids) or None in versions.values():
         messages.error(request, STALE_FORM)
@@ -416,7 +453,7 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
             )
             % {
                 "n": len(actuals),
-                "values": ", ".join(f"{a.kpi.code} {a.year}" for a in actuals),
+                "values": ", ".join("{code} {year}".format(**_ids(a)) for a in actuals),
             },
         )
     return redirect(back)

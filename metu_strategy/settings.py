@@ -203,6 +203,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # A KPI within this share of its target (but not on it) is "close"; below it, "behind".
 KPI_CLOSE_THRESHOLD = int(env("KPI_CLOSE_THRESHOLD", "90"))
+# A unit's contribution that differs from its approved figure of the year before by
+# more than this many per cent is flagged for the reviewer (a warning, not a refusal).
+CONTRIBUTION_CHANGE_WARNING = int(env("CONTRIBUTION_CHANGE_WARNING", "30"))
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("kpis.spreadsheet_urls")),
     path("", include("kpis.people_urls")),
     path("", include("kpis.passport_urls")),
+    path("", include("kpis.definition_urls")),
     path("", include("reports.urls")),
     path("", include("reports.excel_urls")),
 ]

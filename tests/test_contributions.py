@@ -106,10 +106,8 @@ def test_a_department_enters_its_inputs_and_the_university_value_follows(program
     approve_all(program)
     assert kpi_value(program) == 50  # (20 + 30) ÷ (40 + 60) × 100, summed before dividing
     row = Contribution.objects.get(input=parts["staff"], unit=first, year=2025)
-    assert (row.value, row.history.count()) == (
-        D(40),
-        2,
-    )  # submitted on creation, then approved: both in the history
+    # Submitted on creation, then approved: both in the history.
+    assert (row.value, row.history.count()) == (D(40), 2)
 
 
 def test_a_head_cannot_report_for_a_unit_they_do_not_head(program, parts):
@@ -157,3 +155,107 @@ def test_only_the_planning_office_replaces_a_calculated_value_and_says_why(progr
             year=2025,
             entries=[services.Entry(kpi=kpi, value=D(50), reason="x", seen_version=1)],
         )
+
+
+def review_page(client, state="submitted") -> str:
+    return client.get(f"/review/?kind=parts&year=2025&state={state}").content.decode()
+
+
+def test_the_planning_office_reviews_contributions_on_the_review_page(program, parts):
+    first, second = parts["departments"]
+    enter(client_of(parts["heads"][0]), parts, first, "40", "20")
+    enter(client_of(parts["heads"][1]), parts, second, "60", "30")
+    planner = client_of(User.objects.get(username="planner"))
+    page = review_page(planner)
+    assert "Teaching staff" in page and "Department 2" in page and "feeds 1.2.2" in page
+
+    degree = Contribution.objects.get(input=parts["degree"], unit=second)
+    url = f"/review/parts/{degree.pk}/return/"
+    answer = planner.post(url, {"version": degree.version, "reason": ""}, follow=True)
+    assert "give a reason" in answer.content.decode()
+    answer = planner.post(url, {"version": degree.version, "reason": "Count PhD holders only"})
+    degree.refresh_from_db()
+    assert (degree.state, degree.return_reason) == ("returned", "Count PhD holders only")
+    assert "Count PhD holders only" in review_page(planner, "returned")
+
+    ticked = Contribution.objects.filter(state=ActualState.SUBMITTED)
+    fields = {"kind": "parts", "selected": [str(c.pk) for c in ticked]}
+    fields.update({f"version-{c.pk}": str(c.version) for c in ticked})
+    page = planner.post("/review/approve-selected/", fields, follow=True).content.decode()
+    assert "3 values approved and locked" in page and "Teaching staff · Department 1" in page
+    assert kpi_value(program) is None  # the returned part is missing: partial
+    states = dict(Contribution.objects.values_list("pk", "state"))
+    assert sorted(states.values()) == ["approved"] * 3 + ["returned"]
+
+
+def test_an_approval_of_a_contribution_changed_meanwhile_is_refused(program, parts):
+    first = parts["departments"][0]
+    enter(client_of(parts["heads"][0]), parts, first, "40", "20")
+    planner = client_of(User.objects.get(username="planner"))
+    staff = Contribution.objects.get(input=parts["staff"], unit=first)
+    url = f"/review/parts/{staff.pk}/approve/"
+    page = planner.post(url, {"version": staff.version - 1}, follow=True).content.decode()
+    assert "Someone else" in page
+    staff.refresh_from_db()
+    assert staff.state == "submitted"
+
+
+@pytest.mark.parametrize("units", [2, 12])
+def test_the_review_of_contributions_runs_a_fixed_number_of_queries(
+    units, program, parts, django_assert_num_queries
+):
+    faculty = parts["departments"][0].parent
+    reporters = [
+        OrgUnit.objects.create(code=f"q{n}", name=f"Q {n}", kind="department", parent=faculty)
+        for n in range(units)
+    ]
+    planner = User.objects.get(username="planner")
+    for unit in reporters:
+        for year in (2024, 2025):
+            Contribution.objects.create(
+                input=parts["staff"],
+                unit=unit,
+                year=year,
+                value=D(10),
+                state="approved" if year == 2024 else "submitted",
+                submitted_at="2025-01-01T00:00Z",
+                approved_at="2025-01-02T00:00Z" if year == 2024 else None,
+                submitted_by=planner,
+            )
+    client = client_of(planner)
+    review_page(client)
+    with django_assert_num_queries(14):
+        page = review_page(client)
+    assert page.count('id="part-') == units
+
+
+def test_a_department_reports_its_inputs_through_the_excel_template(program, parts):
+    from tests.test_excel_import import row_of, send, template, to_bytes
+
+    first, second = parts["departments"]
+    client = client_of(parts["heads"][0])
+    book = template(client, f"/entry/template.xlsx?unit={first.code}&year=2025")
+    sheet = book.worksheets[0]
+    staff, degree = row_of(sheet, "staff"), row_of(sheet, "staff-degree")
+    assert sheet.cell(staff, 4).value == "→ 1.2.2"  # the KPIs it feeds, where a target is
+    assert sheet.cell(staff, 8).protection.locked  # an input has no explanation to type
+    sheet.cell(staff, 6).value, sheet.cell(degree, 6).value = 40, 20
+    sheet.cell(staff, 7).value = "HR report of 1 October"
+    response = send(client, to_bytes(book))
+    page = response.content.decode()
+    assert "HR report of 1 October" in page and "Teaching staff" in page
+    client.post(response.redirect_chain[-1][0], {"action": "submit"})
+    rows = Contribution.objects.filter(unit=first).order_by("input__code")
+    assert [(c.input.code, c.value, c.state) for c in rows] == [
+        ("staff", 40, "submitted"),
+        ("staff-degree", 20, "submitted"),
+    ]
+    assert rows[0].comment == "HR report of 1 October"
+
+    # An input named twice is refused by its line, and nothing is saved.
+    book = template(client, f"/entry/template.xlsx?unit={first.code}&year=2025")
+    sheet = book.worksheets[0]
+    sheet.cell(sheet.max_row + 1, 1).value = "staff"
+    page = send(client, to_bytes(book)).content.decode()
+    assert "appears twice" in page
+    assert Contribution.objects.count() == 2 and not Contribution.objects.filter(unit=second)

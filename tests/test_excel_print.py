@@ -348,15 +348,22 @@ def header_centre(page: Page, header: str, *, above: float) -> float:
     """The middle of the header's (first) line, in the header row above the rows."""
     tokens = header.split()
     starts = [w for w in page.body if w.text == tokens[0] and w.y0 < above]
-    start = max(starts, key=lambda w: w.y0)
+    # Two headers may begin with the same word ("Базалық мән", "Базалық мән: …"): the
+    # one whose line goes on with more of this header's words is this header.
+    matched = [_header_line(page, start, tokens) for start in starts]
+    start, end = max(matched, key=lambda m: (m[2], m[0].y0))[:2]
+    return (start.x0 + end.x1) / 2
+
+
+def _header_line(page: Page, start, tokens: list[str]):
+    """The first and last word of `tokens` printed on `start`'s line, and how many."""
     line = sorted((w for w in page.body if abs(w.y0 - start.y0) < 1), key=lambda w: w.x0)
-    at = line.index(start)
-    end = start
-    for word, token in zip(line[at:], tokens, strict=False):
+    end, count = start, 0
+    for word, token in zip(line[line.index(start) :], tokens, strict=False):
         if word.text != token:
             break
-        end = word
-    return (start.x0 + end.x1) / 2
+        end, count = word, count + 1
+    return start, end, count
 
 
 def squeezed(text: str) -> str:

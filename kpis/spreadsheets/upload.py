@@ -18,8 +18,8 @@ from directions.models import Program
 from kpis import services
 from kpis.files import OLE2, Refusal, UnsafeArchive, office_parts
 from kpis.measures import Values
-from kpis.models import Actual, Kpi, OrgUnit
-from kpis.services import Entry, misses_target
+from kpis.models import Actual, Contribution, Input, Kpi, OrgUnit
+from kpis.services import Entry, misses_target, reportable_pairs
 from kpis.spreadsheets.layout import (
     EXPLANATION,
     INPUTS,
@@ -47,6 +47,8 @@ class PreviewRow:
     change: str = "error"  # new, changed, clear, unchanged or error
     message: str = ""
     kpi: Kpi | None = None
+    input: Input | None = None  # a row of an input the unit reports, instead of a KPI
+    unit: OrgUnit | None = None
     value: Decimal | None = None
     value2: Decimal | None = None
     version: int = 0
@@ -55,9 +57,15 @@ class PreviewRow:
     achievement: Decimal | None = None
     needs_explanation: bool = False  # misses its target with no explanation
 
+    @property
+    def measure(self):
+        return (self.kpi or self.input).measure
+
     def entry(self, *, submit: bool = False) -> Entry:
         return Entry(
             kpi=self.kpi,
+            input=self.input,
+            unit=self.unit if self.input else None,
             value=self.value,
             value2=self.value2,
             comment=self.comment,
@@ -230,55 +238,76 @@ def _read_rows(preview: Preview, data, *, user, downloaded: dict[str, Downloaded
             "targets"
         )
     }
+    inputs = {i.code: i for i in Input.objects.filter(program=preview.program, code__in=codes)}
     editable = set(
         Kpi.objects.editable_by(user).filter(program=preview.program).values_list("code", flat=True)
     )
-    actuals = {
-        a.kpi.code: a
-        for a in Actual.objects.filter(kpi__in=kpis.values(), year=preview.year).select_related(
-            "kpi"
-        )
-    }
+    reportable = reportable_pairs(user, {i.id for i in inputs.values()})
+    stored = _stored_rows(preview, kpis.values(), inputs.values())
     seen: set[str] = set()
     for (number, row), code in zip(data, codes, strict=True):
         cells = list(row) + [None] * (EXPLANATION - len(row))
         item = PreviewRow(line=number, code=code)
         preview.rows.append(item)
-        kpi = kpis.get(code)
-        if kpi is None:
+        kpi, input = kpis.get(code), inputs.get(code)
+        if kpi is None and input is None:
             item.message = _("Unknown KPI code “%(code)s”.") % {"code": code}
             continue
-        item.kpi, item.name = kpi, kpi.name
+        item.name = kpi.name if kpi else input.name
         if code in seen:
             item.message = _("KPI %(code)s appears twice in the file.") % {"code": code}
             continue
         seen.add(code)
-        if code not in editable or kpi.owner_id != preview.unit.id:
+        if kpi is not None and (code not in editable or kpi.owner_id != preview.unit.id):
             item.message = _("KPI %(code)s is not one of %(unit)s's KPIs that you may enter.") % {
                 "code": code,
                 "unit": preview.unit.name,
             }
             continue
+        if input is not None and (input.id, preview.unit.id) not in reportable:
+            item.message = _("%(unit)s does not report “%(name)s”, or you may not report it.") % {
+                "unit": preview.unit.name,
+                "name": input.name,
+            }
+            continue
+        item.kpi, item.input, item.unit = kpi, input, preview.unit
         typed = [cells[column - 1] for column in INPUTS]
-        _read_value(item, kpi, preview.year, typed, actuals.get(code), downloaded.get(code))
+        if input is not None:
+            typed[-1] = None  # inputs have no explanation of a missed target
+        _read_value(item, preview.year, typed, stored.get(code), downloaded.get(code))
+
+
+def _stored_rows(preview: Preview, kpis, inputs) -> dict[str, Actual | Contribution]:
+    """This year's stored value of each KPI, and contribution of each input by the unit,
+    by the code the file names it with."""
+    rows: dict[str, Actual | Contribution] = {
+        a.kpi.code: a
+        for a in Actual.objects.filter(kpi__in=list(kpis), year=preview.year).select_related("kpi")
+    }
+    parts = Contribution.objects.filter(
+        input__in=list(inputs), unit=preview.unit, year=preview.year
+    ).select_related("input")
+    rows.update({c.input.code: c for c in parts})
+    return rows
 
 
 def _read_value(
     item: PreviewRow,
-    kpi: Kpi,
     year: int,
     typed: list,
-    actual: Actual | None,
+    actual: Actual | Contribution | None,
     downloaded: Downloaded | None,
 ) -> None:
     """Read the row's cells and say what it would change; whether the workflow allows it
     is for _dry_run to say."""
     raw_value, raw_comment, raw_explanation = typed
-    measure = kpi.measure
+    measure = item.measure
     item.comment, item.explanation = _text(raw_comment), _text(raw_explanation)
     item.new = "" if raw_value is None else str(raw_value).strip()[:40]
-    target = next((t for t in kpi.targets.all() if t.year == year), None)
-    item.target = measure.display_target(*_pair(target))
+    target = None
+    if item.kpi is not None:
+        target = next((t for t in item.kpi.targets.all() if t.year == year), None)
+        item.target = measure.display_target(*_pair(target))
     if actual is not None and actual.value is not None:
         item.old = measure.display(actual.value, actual.value2)
     try:
@@ -288,13 +317,15 @@ def _read_value(
         return
     if item.value is not None:
         item.new = measure.display(item.value, item.value2)
-        item.achievement = assess_kpi(kpi, target, Values(item.value, item.value2)).achievement
+        if item.kpi is not None:
+            values = Values(item.value, item.value2)
+            item.achievement = assess_kpi(item.kpi, target, values).achievement
     item.version = actual.version if actual else 0
-    item.change, item.message = _change(item, kpi, actual, downloaded)
+    item.change, item.message = _change(item, actual, downloaded)
 
 
 def _change(
-    item: PreviewRow, kpi: Kpi, actual: Actual | None, downloaded: Downloaded | None
+    item: PreviewRow, actual: Actual | Contribution | None, downloaded: Downloaded | None
 ) -> tuple[str, str]:
     stored = (
         (actual.value, actual.value2, actual.comment, actual.explanation)
@@ -304,7 +335,7 @@ def _change(
     if (item.value, item.value2, item.comment, item.explanation) == stored:
         return "unchanged", ""
     if downloaded is not None:
-        if _as_downloaded(item, kpi, downloaded):
+        if _as_downloaded(item, downloaded):
             # Left as it was downloaded: someone else's newer value stays as it is.
             return "unchanged", _(
                 "Changed by someone else since you downloaded the template; kept."
@@ -317,9 +348,9 @@ def _change(
     return "changed", ""
 
 
-def _as_downloaded(item: PreviewRow, kpi: Kpi, downloaded: Downloaded) -> bool:
+def _as_downloaded(item: PreviewRow, downloaded: Downloaded) -> bool:
     try:
-        before = kpi.measure.parse_cell(downloaded.value)
+        before = item.measure.parse_cell(downloaded.value)
     except ValidationError:
         return False
     typed = (item.value, item.value2, item.comment, item.explanation)
@@ -328,7 +359,7 @@ def _as_downloaded(item: PreviewRow, kpi: Kpi, downloaded: Downloaded) -> bool:
 
 def _dry_run(preview: Preview, *, user) -> None:
     """What the workflow would refuse if the changes were saved now, row by row."""
-    rows = {f"k{row.kpi.id}": row for row in preview.changes}
+    rows = {row.entry().key: row for row in preview.changes}
     if not rows:
         return
     try:
@@ -344,7 +375,7 @@ def _dry_run(preview: Preview, *, user) -> None:
         found = problems.get(key)
         if found:
             row.change, row.message = "error", " ".join(_for_a_file(p) for p in found)
-        elif row.value is not None and not row.explanation:
+        elif row.kpi is not None and row.value is not None and not row.explanation:
             row.needs_explanation = misses_target(row.kpi, preview.year, row.value, row.value2)
 
 

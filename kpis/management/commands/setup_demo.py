@@ -2,7 +2,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from directions.selectors import current_program
-from kpis.demo import setup_demo, setup_demo_values
+from kpis.demo import DEMO_PART_ACCOUNTS, setup_demo, setup_demo_parts, setup_demo_values
 from kpis.passport import load_baselines
 
 
@@ -20,11 +20,17 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Baselines from section 6 of the program: {', '.join(baselines.set)}."
             )
+        parts = setup_demo_parts(program)
+        self.stdout.write(
+            "The university's tree: two faculties with two departments each, the offices; "
+            f"{parts['inputs']} proposed inputs loaded, {parts['contributions']} demo "
+            "contributions (2023–2024 approved, 2025 partly submitted)."
+        )
         created = setup_demo_values(program)
         if created:
             self.stdout.write(
                 f"Created {created} demo values for 2023 and 2024 (marked as demo data)."
             )
         self.stdout.write(self.style.SUCCESS("Demo accounts (user / password — role):"))
-        for account in accounts:
+        for account in [*accounts, *DEMO_PART_ACCOUNTS]:
             self.stdout.write(f"  {account.username:8} / {account.password:14} — {account.role}")
