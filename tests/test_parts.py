@@ -461,3 +461,24 @@ def test_the_parts_render_in_kazakh_and_russian(calculated, program, language):
         assert response.status_code == 200 and response["Content-Language"] == language
     page = client.get("/kpi/1.1.4/?year=2025").content.decode()
     assert re.search(r"\d+,\d+ % \(\d+(\xa0\d+)?/\d+(\xa0\d+)?\)", page)  # decimal comma
+
+
+def test_the_demo_parts_show_on_every_page(program):
+    """The demo's proposed definitions and contributions (kpis.demo.setup_demo_parts):
+    every calculated KPI's page, every unit's page and the exports."""
+    from kpis.demo import setup_demo_parts
+    from kpis.models import Calculation, OrgUnit
+
+    setup_demo_parts(program)
+    rector = login("rector")
+    codes = list(Calculation.objects.values_list("kpi__code", flat=True))
+    assert codes
+    for code in codes:
+        page = rector.get(reverse("kpi_detail", args=[code]))
+        assert page.status_code == 200 and "How the value is calculated" in page.content.decode()
+    for unit in OrgUnit.objects.all():
+        assert rector.get(reverse("unit_page", args=[unit.id])).status_code == 200
+    exported = _exported_kpis(program)
+    assert all(exported[code]["calculation"] is not None for code in codes)
+    for url in ("/reports/program.csv", "/reports/ministry.xlsx?year=2024", "/matrix/"):
+        assert rector.get(url).status_code == 200
