@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from html import escape
+from typing import NamedTuple
 
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -22,6 +23,7 @@ from kpis.templatetags.kpi_format import computed_value
 from reports.dashboards import KpiRow
 
 NAME_LENGTH = 90
+SHOWN_COMPUTED = Decimal("0.01")
 
 
 def matrix_body(
@@ -101,6 +103,19 @@ class _Texts:
         return _formatted_percent(self.language, str(value))
 
 
+def _shown(actual):
+    """A value computed from parts (four decimals stored) with two at most, as its
+    parts show it; any other value as it is."""
+    if isinstance(actual, Computed) and actual.value is not None:
+        return _Shown(actual.value.quantize(SHOWN_COMPUTED), None)
+    return actual
+
+
+class _Shown(NamedTuple):
+    value: Decimal
+    value2: None
+
+
 def _parts(kpi, actual, text: _Texts) -> tuple[str, str]:
     """(for the tooltip, for the cell) of a calculated KPI's value, or ("", "")."""
     if isinstance(actual, Computed):
@@ -133,7 +148,7 @@ def _kpi_row(row: KpiRow, text: _Texts, with_parts: bool = False) -> str:
         title = label
         if cell.assessment.achievement is not None:
             title += f": {text.percent(cell.assessment.achievement)}%"
-        actual = text.value(kpi.unit, cell.actual) if cell.actual is not None else "·"
+        actual = text.value(kpi.unit, _shown(cell.actual)) if cell.actual is not None else "·"
         parts_title, parts_short = _parts(kpi, cell.actual, text)
         title += parts_title
         if with_parts and parts_short:

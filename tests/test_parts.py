@@ -148,6 +148,8 @@ def test_matrix_tooltip_and_direction_page_show_the_parts(calculated, program):
     _value, numerator, denominator = expected_value(calculated, complete.id, 2025)
     cell = _cell_of(matrix, complete.code, 2)  # 2025
     assert "calculated: " in cell and f"({numerator:,.0f}/{denominator:,.0f})" in cell
+    shown = re.search(r'<span class="a">([^<]*)', cell).group(1)
+    assert shown == f"{_value.quantize(D('0.01')).normalize():f}"  # two decimals at most
     assert re.search(r"partial: \d+ of \d+ parts", _cell_of(matrix, partial.code, 2))
     for kpi in (complete, partial):
         number = kpi.task.goal.direction.number

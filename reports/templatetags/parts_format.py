@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import template
 
+from kpis.rollup import Computed
 from kpis.values import display_number
 
 register = template.Library()
@@ -30,3 +31,17 @@ def share_of(number) -> str:
     if not isinstance(number, Decimal):
         return "—"
     return f"{display_number(number.quantize(Decimal('0.01')))} %"
+
+
+SHOWN = Decimal("0.01")
+
+
+@register.simple_tag
+def counted_value(kpi, actual) -> str:
+    """A counted value as the KPI's measure shows it; one computed from parts (stored
+    with four decimals) with two at most, as its parts show it."""
+    if actual is None or actual.value is None:
+        return "—"
+    if isinstance(actual, Computed):
+        return kpi.measure.display(actual.value.quantize(SHOWN))
+    return kpi.measure.display(actual.value, actual.value2)
