@@ -46,11 +46,15 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-noto-core; }
 
 # LibreOffice, poppler and Carlito (Calibri's metrics) for the tests that print the
-# Ministry workbook to PDF and read it back (tests/test_excel_print.py).
-OFFICE_PACKAGES := libreoffice-calc-nogui poppler-utils fonts-crosextra-carlito
+# Ministry workbook to PDF and read it back (tests/test_excel_print.py); LibreOffice's
+# Writer and Noto (every Kazakh letter) turn the yearly implementation report into PDF,
+# in the application and in tests/test_document.py.
+OFFICE_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils \
+	fonts-crosextra-carlito fonts-noto-core
 office:
 	@command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && \
-		fc-list | grep -q Carlito || { \
+		fc-list | grep -q Carlito && fc-list | grep -q NotoSans-Regular && \
+		dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 || { \
 		echo "Installing LibreOffice and poppler for the printing tests..."; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(OFFICE_PACKAGES); }

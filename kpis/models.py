@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -407,6 +407,17 @@ class ReportingYear(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"))
     is_open = models.BooleanField(_("open for entry"), default=True)
+    # The reporting window (kpis.services.year_is_open): entry opens, is due and closes
+    # on these days (Almaty's calendar); a year past its close date is closed unless
+    # the planning office keeps it open. No date: no limit on that side.
+    opens = models.DateField(_("opens"), null=True, blank=True)
+    due = models.DateField(_("due date"), null=True, blank=True)
+    closes = models.DateField(_("closes"), null=True, blank=True)
+    keep_open = models.BooleanField(
+        _("keep open after the close date"),
+        default=False,
+        help_text=_("The year stays open for entry after its close date until closed by hand."),
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -424,10 +435,66 @@ class ReportingYear(models.Model):
         ordering = ["program", "year"]
         constraints = [
             models.UniqueConstraint(fields=["program", "year"], name="reporting_year_unique"),
+            models.CheckConstraint(
+                condition=Q(opens__isnull=True) | Q(due__isnull=True) | Q(opens__lte=F("due")),
+                name="reporting_year_opens_before_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(due__isnull=True) | Q(closes__isnull=True) | Q(due__lte=F("closes")),
+                name="reporting_year_due_before_closes",
+            ),
+            models.CheckConstraint(
+                condition=Q(opens__isnull=True)
+                | Q(closes__isnull=True)
+                | Q(opens__lte=F("closes")),
+                name="reporting_year_opens_before_closes",
+            ),
         ]
 
     def __str__(self) -> str:
         return str(self.year)
+
+    def calendar_errors(self) -> dict[str, list[str]]:
+        """What is wrong with the window, by field, all at once: opens ≤ due ≤ closes."""
+        errors: dict[str, list[str]] = {}
+        opens, due, closes = self.opens, self.due, self.closes
+        if opens and due and opens > due:
+            errors["due"] = [_("The due date cannot come before the year opens.")]
+        if due and closes and due > closes:
+            errors["closes"] = [_("The year cannot close before its due date.")]
+        elif opens and closes and opens > closes:
+            errors["closes"] = [_("The year cannot close before it opens.")]
+        return errors
+
+
+class EntryException(models.Model):
+    """A unit that may still enter a year's values after the year closed, until a day:
+    a lock exception, granted by the planning office."""
+
+    reporting_year = models.ForeignKey(
+        ReportingYear, models.CASCADE, related_name="exceptions", verbose_name=_("year")
+    )
+    unit = models.ForeignKey(
+        OrgUnit, models.CASCADE, related_name="entry_exceptions", verbose_name=_("unit")
+    )
+    until = models.DateField(_("may enter until"))
+    reason = models.TextField(_("reason"), blank=True)
+    granted_by = _person(_("granted by"))
+    granted_at = models.DateTimeField(_("granted at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("entry exception")
+        verbose_name_plural = _("entry exceptions")
+        ordering = ["reporting_year", "unit__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reporting_year", "unit"], name="entry_exception_one_per_unit_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.reporting_year}: {self.until}"
 
 
 class ActualState(models.TextChoices):

@@ -21,6 +21,7 @@ class Reason(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     YEAR_OPENED = "year_opened", _("Opened for entry")
     YEAR_CLOSED = "year_closed", _("Closed for entry")
+    CALENDAR = "calendar", _("Reporting calendar changed")
     TARGET_CHANGED = "target_changed", _("Target changed")
     REVERTED = "reverted", _("Change reverted")
     RELOADED = "reloaded", _("Reloaded from the program fixture")

@@ -10,6 +10,7 @@ over a newer version (two people saving the same value: the second is refused)."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,6 +32,7 @@ from kpis.models import (
     ActualState,
     Calculation,
     Contribution,
+    EntryException,
     Evidence,
     Exemption,
     Input,
@@ -40,7 +42,7 @@ from kpis.models import (
     Target,
 )
 from kpis.reasons import Reason, recorded
-from kpis.signals import data_changed
+from kpis.signals import announce, data_changed
 from kpis.status import Status, assess_kpi
 
 EDITABLE_STATES = {ActualState.DRAFT, ActualState.RETURNED}
@@ -116,8 +118,127 @@ def conflict_message(actual: Actual) -> str:
     }
 
 
-def year_is_open(program: Program, year: int) -> bool:
-    return ReportingYear.objects.filter(program=program, year=year, is_open=True).exists()
+def today_in_almaty(now: datetime | None = None) -> date:
+    """The calendar day deadlines are counted in (TIME_ZONE), now or at `now`."""
+    return timezone.localdate(now or timezone.now())
+
+
+def window_is_open(row: ReportingYear | None, today: date) -> bool:
+    """Whether a year's reporting window lets units enter on `today`: opened by the
+    planning office, past its opening day, and not past its close date unless kept open."""
+    if row is None or not row.is_open:
+        return False
+    if row.opens and today < row.opens:
+        return False
+    return not (row.closes and today > row.closes and not row.keep_open)
+
+
+def year_is_open(
+    program: Program, year: int, *, unit: OrgUnit | None = None, now: datetime | None = None
+) -> bool:
+    """Whether units may enter `year`'s values now (or at `now`); with `unit`, whether
+    that unit may, which an unexpired exception allows after the year closed."""
+    today = today_in_almaty(now)
+    row = ReportingYear.objects.filter(program=program, year=year).first()
+    if window_is_open(row, today):
+        return True
+    return unit is not None and unit.id in excepted_units(program, year, now=now)
+
+
+def excepted_units(program: Program, year: int, *, now: datetime | None = None) -> set[int]:
+    """The units with an unexpired lock exception for `year`: they may still enter."""
+    return set(
+        EntryException.objects.filter(
+            reporting_year__program=program,
+            reporting_year__year=year,
+            until__gte=today_in_almaty(now),
+        ).values_list("unit_id", flat=True)
+    )
+
+
+@dataclass
+class Deadline:
+    """A year's due date seen from a day: `days` left (negative once overdue)."""
+
+    due: date
+    today: date
+
+    @property
+    def days(self) -> int:
+        return (self.due - self.today).days
+
+    @property
+    def overdue(self) -> bool:
+        return self.days < 0
+
+    @property
+    def days_late(self) -> int:
+        return -self.days
+
+
+def deadline(program: Program, year: int, *, now: datetime | None = None) -> Deadline | None:
+    """When `year`'s values are due, seen from today (or `now`); None without a due date."""
+    due = (
+        ReportingYear.objects.filter(program=program, year=year)
+        .values_list("due", flat=True)
+        .first()
+    )
+    return Deadline(due, today_in_almaty(now)) if due else None
+
+
+@transaction.atomic
+def set_calendar(
+    *,
+    user,
+    program: Program,
+    year: int,
+    opens: date | None,
+    due: date | None,
+    closes: date | None,
+    keep_open: bool,
+) -> ReportingYear:
+    """Set a year's reporting window (planning office). Refused with every problem at
+    once unless opens ≤ due ≤ closes."""
+    _require_planner(user)
+    if not program.covers(year):
+        raise WorkflowError(_("%(year)s is not a year of the program.") % {"year": year})
+    row, _created = ReportingYear.objects.select_for_update().get_or_create(
+        program=program, year=year, defaults={"is_open": False}
+    )
+    row.opens, row.due, row.closes, row.keep_open = opens, due, closes, keep_open
+    errors = row.calendar_errors()
+    if errors:
+        raise ValidationError(errors)
+    row.changed_by, row.changed_at = user, timezone.now()
+    row._history_user = user
+    row._change_reason = recorded(Reason.CALENDAR)
+    row.save()
+    return row
+
+
+@transaction.atomic
+def grant_exception(
+    *, user, program: Program, year: int, unit: OrgUnit, until: date, reason: str = ""
+) -> EntryException:
+    """Let `unit` enter `year`'s values until `until`, whether the year is open or not."""
+    _require_planner(user)
+    row = ReportingYear.objects.filter(program=program, year=year).first()
+    if row is None:
+        raise WorkflowError(_("%(year)s is not a year of the program.") % {"year": year})
+    exception, _created = EntryException.objects.select_for_update().get_or_create(
+        reporting_year=row, unit=unit, defaults={"until": until}
+    )
+    exception.until, exception.reason, exception.granted_by = until, reason.strip(), user
+    exception._history_user = user
+    exception.save()
+    return exception
+
+
+@transaction.atomic
+def revoke_exception(*, user, exception: EntryException) -> None:
+    _require_planner(user)
+    exception._history_user = user
+    exception.delete()
 
 
 def latest_open_year(program: Program) -> int | None:
@@ -208,7 +329,10 @@ def _current_rows(entries: list[Entry], year: int, *, lock: bool) -> dict:
 
 def _check_entry_allowed(user, program: Program, year: int, entries: list[Entry]) -> None:
     if not roles.is_planner(user) and not year_is_open(program, year):
-        raise WorkflowError(_("%(year)s is closed for entry.") % {"year": year})
+        excepted = excepted_units(program, year)
+        units = {entry.kpi.owner_id if entry.kpi else entry.unit.id for entry in entries}
+        if not units or not units <= excepted:
+            raise WorkflowError(_("%(year)s is closed for entry.") % {"year": year})
     kpi_ids = {entry.kpi.id for entry in entries if entry.kpi is not None}
     allowed = set(Kpi.objects.editable_by(user).filter(id__in=kpi_ids).values_list("id", flat=True))
     if allowed != kpi_ids:
@@ -425,6 +549,7 @@ def approve(*, user, actual: Actual, seen_version: int | None = None) -> Actual:
     actual.approved_by, actual.approved_at = user, timezone.now()
     actual.return_reason = ""
     _save(actual, user, recorded(Reason.APPROVED))
+    announce(actual, "approved", user, "")
     return actual
 
 
@@ -438,6 +563,7 @@ def return_for_revision(*, user, actual: Actual, reason: str, seen_version=None)
     actual.state = ActualState.RETURNED
     actual.return_reason = reason
     _save(actual, user, recorded(Reason.RETURNED, reason))
+    announce(actual, "returned", user, reason)
     return actual
 
 
@@ -452,6 +578,7 @@ def reopen(*, user, actual: Actual, reason: str, seen_version=None) -> Actual:
     actual.return_reason = reason
     actual.approved_by, actual.approved_at = None, None
     _save(actual, user, recorded(Reason.REOPENED, reason))
+    announce(actual, "reopened", user, reason)
     return actual
 
 

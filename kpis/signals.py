@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
@@ -12,6 +15,32 @@ from django.dispatch import Signal
 # per changed row or more: a receiver that acts on it waits for the commit (reports.cache
 # moves the dashboards' data version on once per committed transaction).
 data_changed = Signal()
+
+# A value or a contribution went through the workflow: `row` (an Actual or a
+# Contribution), `event` ("approved", "returned" or "reopened"), `user` who did it and
+# `reason` (the planning office's words; empty for an approval). Sent by kpis.services
+# inside the transaction that made the change, after the row was saved, so a receiver's
+# writes commit or roll back with it (the notices app creates notifications from it).
+workflow_event = Signal()
+_quiet = ContextVar("workflow_events_quiet", default=False)
+
+
+@contextmanager
+def workflow_events_quiet():
+    """Within it the workflow announces nothing: the demo's own approvals are not news
+    to anyone, and would start every demo head's bell at dozens."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+def announce(row, event: str, user, reason: str = "") -> None:
+    """Send workflow_event for `row`, unless inside workflow_events_quiet()."""
+    if not _quiet.get():
+        workflow_event.send(sender=type(row), row=row, event=event, user=user, reason=reason)
+
 
 # Every write of a model of these apps sends data_changed through the model signals
 # below, whoever writes: the services, the program loader, the admin, a restore, a shell.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis import views
+from kpis import calendar_views, views
 from metu_strategy import converters  # noqa: F401 - registers the path converters
 
 urlpatterns = [
@@ -16,6 +16,13 @@ urlpatterns = [
     ),
     path("progress/", views.progress, name="progress"),
     path("years/<year:year>/<open_close:state>/", views.set_year, name="set_year"),
+    path("years/<year:year>/calendar/", calendar_views.year_calendar, name="year_calendar"),
+    path("years/<year:year>/exceptions/", calendar_views.exception_add, name="entry_exception_add"),
+    path(
+        "years/<year:year>/exceptions/<id:pk>/remove/",
+        calendar_views.exception_remove,
+        name="entry_exception_remove",
+    ),
     path("evidence/<id:pk>/", views.evidence_download, name="evidence"),
     path("evidence/<id:pk>/delete/", views.evidence_delete, name="evidence_delete"),
     path("targets/<id:pk>/change/", views.target_change, name="target_change"),

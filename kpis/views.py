@@ -72,6 +72,8 @@ def entry(request: HttpRequest) -> HttpResponse:
     unit = units.filter(code=request.GET.get("unit")).first() if request.GET.get("unit") else None
     year = _year(request, program, services.latest_open_year(program))
     year_open = services.year_is_open(program, year)
+    # Units with a lock exception may still enter a closed year.
+    excepted = set() if year_open else services.excepted_units(program, year)
     rows = selectors.entry_rows(request.user, program, year, unit)
     inputs = selectors.input_rows(request.user, program, year, unit)
     _mark_calculated(rows, program, year)
@@ -80,8 +82,9 @@ def entry(request: HttpRequest) -> HttpResponse:
     editable = year_open or planner
     for row in [*rows, *inputs]:
         calculated = getattr(row, "calculated", False)
+        row_unit = row.unit.id if isinstance(row, selectors.InputRow) else row.kpi.owner_id
         row.editable = (
-            editable
+            (editable or row_unit in excepted)
             and row.state in ("missing", *services.EDITABLE_STATES)
             and (planner or not calculated)  # only the planning office overrides
         )
@@ -107,6 +110,8 @@ def entry(request: HttpRequest) -> HttpResponse:
         "year": year,
         "years": ReportingYear.objects.filter(program=program).order_by("year"),
         "year_open": year_open,
+        "excepted": [u for u in units if u.id in excepted],
+        "deadline": services.deadline(program, year),
         "units": units,
         "unit": unit,
         "rows": rows,
@@ -281,6 +286,7 @@ def review(request: HttpRequest) -> HttpResponse:
     part_counts = selectors.part_counts(program, **scope)
     if parts:
         actuals = selectors.review_parts(program, state=state, **scope)
+        _warn(program, actuals)
     else:
         actuals = selectors.review_rows(program, state=state, **scope)
     counts = part_counts if parts else value_counts
@@ -328,6 +334,16 @@ def review(request: HttpRequest) -> HttpResponse:
         "view_urls": {name: _query({**filters, "view": name}) for name in REVIEW_VIEWS},
     }
     return render(request, "kpis/review.html", ctx)
+
+
+def _warn(program: Program, parts: list[Contribution]) -> None:
+    """Give each contribution under review what the reviewer should look at (a large
+    change from last year, a numerator above its denominator), or None."""
+    warnings: dict[int, str] = {}
+    for year in {part.year for part in parts}:
+        warnings.update(selectors.contribution_warnings(program, year))
+    for part in parts:
+        part.warning = warnings.get(part.pk)
 
 
 def _query(params: dict) -> str:
@@ -473,12 +489,22 @@ def progress(request: HttpRequest) -> HttpResponse:
     program = _program_or_404()
     year = _year(request, program, services.latest_open_year(program))
     rows = selectors.progress_by_unit(program, year)
+    deadline = services.deadline(program, year)
+    for row in rows:
+        row.overdue = bool(deadline and deadline.overdue and row.owed)
+    rows.sort(key=lambda row: not row.overdue)  # overdue units first, each part by name
+    today = services.today_in_almaty()
+    years = list(ReportingYear.objects.filter(program=program).order_by("year"))
+    for row in years:
+        row.open_now = services.window_is_open(row, today)
     ctx = {
         "program": program,
         "year": year,
         "rows": rows,
         "totals": selectors.UnitProgress.summed(rows),
-        "years": ReportingYear.objects.filter(program=program).order_by("year"),
+        "years": years,
+        "deadline": deadline,
+        "late": sum(1 for row in rows if row.overdue),
     }
     return render(request, "kpis/progress.html", ctx)
 

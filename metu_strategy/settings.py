@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "directions",
     "kpis",
     "reports",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "metu_strategy.middleware.SignInAgainMiddleware",
+    "notices.middleware.UnreadNoticesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -168,8 +170,24 @@ STORAGES = {
     },
 }
 
+# E-mail (notifications, `manage.py send_notifications`; see README, "Deadlines,
+# reminders and notifications"). Without EMAIL_BACKEND, e-mails are printed (make run).
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "strategy@metu.edu.kz")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the start, usually port 465
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "20"))
+# The address the links in e-mails start with.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
+# A failed e-mail is tried again after 5 minutes, then 10, 20, 40…, at most this often.
+NOTICE_MAX_ATTEMPTS = int(env("NOTICE_MAX_ATTEMPTS", "8"))
+NOTICE_RETRY_SECONDS = int(env("NOTICE_RETRY_SECONDS", "300"))
+# The daily digest (and Monday's weekly summary) is written from this hour, Almaty time.
+NOTICE_DIGEST_HOUR = int(env("NOTICE_DIGEST_HOUR", "7"))
 
 # Rendered dashboards are cached this many seconds (0: off); any change of the data
 # they show invalidates them at once (reports/cache.py).

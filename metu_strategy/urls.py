@@ -34,4 +34,6 @@ urlpatterns = [
     path("", include("kpis.definition_urls")),
     path("", include("reports.urls")),
     path("", include("reports.excel_urls")),
+    path("", include("reports.yearly_urls")),
+    path("", include("notices.urls")),
 ]

@@ -101,6 +101,8 @@ def cached_page(view: Callable) -> Callable:
         ):
             return view(request, *args, **kwargs)
         parts = [session_key, str(data_version(request)), get_language(), request.get_full_path()]
+        # What the header shows its reader besides: the bell's unread count (notices).
+        parts.append(str(getattr(request, "unread_notices", "")))
         key = "page:" + hashlib.sha256(":".join(parts).encode()).hexdigest()
         content = cache.get(key)
         if content is not None:

@@ -36,7 +36,7 @@ def test_a_cached_dashboard_runs_fewer_queries(
     cached, rector_client, program, django_assert_max_num_queries
 ):
     rector_client.get("/matrix/?year=2024")
-    with django_assert_max_num_queries(3):  # the session, the signed-in user, the data version
+    with django_assert_max_num_queries(4):  # the session, the user, the data version, the bell
         response = rector_client.get("/matrix/?year=2024")
     assert response.status_code == 200
     assert response.content.count(b'class="cell cell-') == 80 * 7
@@ -124,7 +124,7 @@ def test_a_page_is_kept_per_session_and_never_shared(
     rector.force_login(User.objects.get(username="rector"))
     planner.force_login(User.objects.get(username="planner"))
     first = rector.get("/?year=2024")
-    with django_assert_max_num_queries(3):  # the session, the user, the data version
+    with django_assert_max_num_queries(4):  # the session, the user, the data version, the bell
         again = rector.get("/?year=2024")
     assert again.content == first.content
     other = planner.get("/?year=2024").content.decode()
@@ -144,7 +144,7 @@ KPI_PAGE = "/kpi/1.1.4/"  # a KPI of the unit that "head" heads, and "head2" doe
 def test_the_kpi_page_is_cached_per_session(cached, program, django_assert_max_num_queries):
     rector = _signed_in("rector")
     first = rector.get(KPI_PAGE)
-    with django_assert_max_num_queries(3):  # the session, the signed-in user, the data version
+    with django_assert_max_num_queries(4):  # the session, the user, the data version, the bell
         again = rector.get(KPI_PAGE)
     assert again.content == first.content
 
@@ -322,13 +322,14 @@ def test_a_rolled_back_savepoint_neither_moves_the_version_nor_hides_a_later_wri
 
 
 # What a page costs when its body is in the cache but this session has not seen it yet:
-# the session, the signed-in user, the data version, the program, and the default year
-# or the direction the page names. The uncached counts are in test_dashboards.py.
+# the session, the signed-in user, the data version, the bell's unread count (part of
+# the page's key), the program, and the default year or the direction the page names.
+# The uncached counts are in test_dashboards.py.
 QUERIES_WITH_THE_BODY_CACHED = {
-    "/?year=2024": 4,
-    "/matrix/": 5,
-    "/direction/1/?year=2024": 5,
-    "/kpi/1.1.4/": 11,  # its values by year and history are read for each reader
+    "/?year=2024": 5,
+    "/matrix/": 6,
+    "/direction/1/?year=2024": 6,
+    "/kpi/1.1.4/": 12,  # its values by year and history are read for each reader
 }
 
 

@@ -224,7 +224,7 @@ def test_the_review_of_contributions_runs_a_fixed_number_of_queries(
             )
     client = client_of(planner)
     review_page(client)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(18):  # 4 of them: the warnings of the year
         page = review_page(client)
     assert page.count('id="part-') == units
 
@@ -259,3 +259,24 @@ def test_a_department_reports_its_inputs_through_the_excel_template(program, par
     page = send(client, to_bytes(book)).content.decode()
     assert "appears twice" in page
     assert Contribution.objects.count() == 2 and not Contribution.objects.filter(unit=second)
+
+
+def test_the_review_shows_a_large_change_from_last_year_beside_the_contribution(program, parts):
+    first = parts["departments"][0]
+    planner = User.objects.get(username="planner")
+    Contribution.objects.create(
+        input=parts["staff"],
+        unit=first,
+        year=2024,
+        value=D(100),
+        state="approved",
+        submitted_at="2024-12-01T00:00Z",
+        approved_at="2024-12-02T00:00Z",
+        submitted_by=planner,
+    )
+    enter(client_of(parts["heads"][0]), parts, first, "40", "20")
+    page = review_page(client_of(planner))
+    staff = Contribution.objects.get(input=parts["staff"], unit=first, year=2025)
+    row = page.split(f'id="part-{staff.pk}"')[1].split("</tr>")[0]
+    assert "60 % less than the approved 100 of 2024" in row
+    assert "part-warning" not in page.split(f'id="part-{staff.pk}"')[0]  # only that row

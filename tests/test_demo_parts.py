@@ -70,3 +70,23 @@ def test_the_demo_values_roll_up_and_2025_is_partial(demo, program):
 def test_the_demo_never_overwrites_contributions(demo, program):
     again = setup_demo_parts(program)
     assert again == {"inputs": 0, "contributions": 0}
+
+
+def test_the_demo_starts_with_quiet_bells_and_later_approvals_notify(program):
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from kpis import services
+    from notices.models import Notification
+
+    call_command("setup_demo", stdout=open("/dev/null", "w"))
+    assert Contribution.objects.filter(state=ActualState.APPROVED).exists()
+    assert not Notification.objects.exists()  # the demo's own approvals are not news
+
+    approved = Contribution.objects.filter(
+        state=ActualState.APPROVED, unit__heads__isnull=False
+    ).first()
+    planner = User.objects.get(username="planner")
+    services.reopen(user=planner, actual=approved, reason="Recount", seen_version=approved.version)
+    heads = set(approved.unit.heads.values_list("id", flat=True))
+    assert heads and set(Notification.objects.values_list("recipient", flat=True)) == heads

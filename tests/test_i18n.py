@@ -144,6 +144,11 @@ PAGES = [
     ("planner", "/progress/"),
     ("planner", "/admin/"),
     ("planner", "/admin/kpis/kpi/"),
+    ("planner", "/years/2025/calendar/"),
+    ("planner", "/notifications/"),
+    ("planner", "/notifications/reminders/"),
+    ("planner", "/notifications/remind/?year=2025"),
+    ("head", "/notifications/settings/"),
 ]
 OVERVIEW = {"kk": "Шолу", "ru": "Обзор", "en": "Overview"}
 KPI_NAME_1_1_2 = {

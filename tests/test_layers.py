@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Each app may import the apps at or below its own level.
-LEVELS = {"metu_strategy": 0, "directions": 1, "kpis": 2, "reports": 3}
+LEVELS = {"metu_strategy": 0, "directions": 1, "kpis": 2, "reports": 3, "notices": 4}
 # The root URLconf wires every app's pages together; it is the one module above them all.
 TOP_MODULES = {"metu_strategy.urls"}
 

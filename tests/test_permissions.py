@@ -4,12 +4,22 @@ Denied means 403, 404 (for things a user must not even learn exist) or a redirec
 login page — never a 500 and never a change in the database."""
 
 import re
+from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from kpis.models import Actual, ActualState, Evidence, ReportingYear, Target
+from kpis.models import (
+    Actual,
+    ActualState,
+    EntryException,
+    Evidence,
+    OrgUnit,
+    ReportingYear,
+    Target,
+)
+from notices.models import Kind, Notification, ReminderSettings
 from reports.models import FrozenReport
 from tests.hostile import make_values
 
@@ -67,8 +77,22 @@ GET_PAGES = [
     ("/reports/frozen/", ALL_SIGNED_IN),
     ("/reports/program.json", ALL_SIGNED_IN),
     ("/reports/program.csv?include=submitted", ALL_SIGNED_IN),
+    ("/reports/yearly/", ALL_SIGNED_IN),
+    ("/reports/yearly/download/?year=2025&language=kk&format=docx", PLANNER_ONLY),
+    ("/reports/narratives/?year=2025&language=ru", PLANNER_ONLY),
+    ("/reports/narratives/1/2025/kk/", PLANNER_ONLY),
+    ("/reports/publishing/", PLANNER_ONLY),
+    # The public results page is closed until the planning office opens it: for everyone.
+    ("/public/", expect(DENY, DENY, DENY, DENY, DENY)),
+    ("/public/kpi/1.1.3/", expect(DENY, DENY, DENY, DENY, DENY)),
     ("/entry/template.xlsx?unit=academic&year=2025", expect(DENY, OK, DENY, OK, DENY)),
     ("/entry/template.xlsx?unit=science&year=2025", expect(DENY, DENY, OK, OK, DENY)),
+    ("/years/2025/calendar/", PLANNER_ONLY),
+    ("/notifications/", ALL_SIGNED_IN),
+    ("/notifications/settings/", ALL_SIGNED_IN),
+    ("/notifications/reminders/", PLANNER_ONLY),
+    ("/notifications/remind/?year=2025", PLANNER_ONLY),
+    ("/notifications/remind/?year=2025&unit=academic", PLANNER_ONLY),
 ]
 
 
@@ -103,6 +127,13 @@ def _actions(world):
             f"/targets/history/{world['target_change']}/revert/",
             {"reason": "A mistake", "seen": world["target_change"]},
         ),
+        ("/years/2025/calendar/", {"due": "2026-03-01"}),
+        (
+            "/years/2025/exceptions/",
+            {"unit": OrgUnit.objects.get(code="academic").pk, "until": "2026-12-31"},
+        ),
+        ("/notifications/reminders/", {"days_before": "9", "days_after": "1"}),
+        ("/notifications/remind/", {"token": "abc123", "year": "2025", "unit": "academic"}),
     ]
 
 
@@ -110,8 +141,11 @@ def _snapshot():
     return (
         sorted(Actual.objects.values_list("id", "state", "value", "version")),
         sorted(Target.objects.values_list("id", "value")),
-        sorted(ReportingYear.objects.values_list("year", "is_open")),
+        sorted(ReportingYear.objects.values_list("year", "is_open", "due")),
         Evidence.objects.count(),
+        EntryException.objects.count(),
+        ReminderSettings.objects.count(),
+        Notification.objects.filter(kind=Kind.REMINDER_NOW).count(),
     )
 
 
@@ -171,6 +205,12 @@ PLANNER_EFFECTS = {
         Target.objects.get(pk=w["target"].pk).value
         == Target.history.get(history_id=w["target_change"]).prev_record.value
     ),
+    "set the calendar": lambda w: ReportingYear.objects.get(year=2025).due == date(2026, 3, 1),
+    "grant an exception": lambda w: EntryException.objects.filter(unit__code="academic").exists(),
+    "reminder settings": lambda w: ReminderSettings.current().days_before == 9,
+    "send a reminder now": lambda w: Notification.objects.filter(
+        kind=Kind.REMINDER_NOW, params__unit="academic"
+    ).exists(),
 }
 
 

@@ -192,8 +192,9 @@ def _item(page: str, pk: int) -> str:
 # The session, the user and their permissions (2), the program, the open year, the units,
 # the queue, its evidence, targets and values of every year, the returns in its history,
 # the tab counts: the same for 5 values as for 50.
-# 13 for the values, and 2 for the tab of units' inputs: their count and whether any exist.
-REVIEW_QUERIES = 15
+# 13 for the values, 1 for the header's unread notifications (the bell) and 2 for the
+# tab of units' inputs: their count and whether any exist.
+REVIEW_QUERIES = 16
 
 
 @pytest.mark.parametrize("state", ["submitted", "returned", "approved"])

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from directions.selectors import current_program
 from kpis.demo import DEMO_PART_ACCOUNTS, setup_demo, setup_demo_parts, setup_demo_values
 from kpis.passport import load_baselines
+from kpis.signals import workflow_events_quiet
 
 
 class Command(BaseCommand):
@@ -13,6 +14,10 @@ class Command(BaseCommand):
         program = current_program()
         if program is None:
             raise CommandError("Load the program first: python manage.py load_program")
+        with workflow_events_quiet():
+            self._setup(program)
+
+    def _setup(self, program) -> None:
         accounts = setup_demo(program)
         # The few baselines section 6 of the program states (fixtures/baselines_section6.json).
         baselines = load_baselines(user=User.objects.get(username="planner"), program=program)

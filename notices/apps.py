@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NoticesConfig(AppConfig):
+    name = "notices"
+    verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from notices.events import connect_signals
+
+        connect_signals()
