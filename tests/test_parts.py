@@ -396,15 +396,16 @@ def test_a_unit_page_shows_drafts_only_to_the_unit_and_the_planning_office(calcu
 
 
 # Queries per page with every share calculated, whatever the number of units: session,
-# user, permissions, the program, the KPIs, targets and values, and the parts (formulas,
-# reporters, exemptions, contributions, units, inputs).
+# user, permissions, the bell's unread count (pages with the header), the program, the
+# KPIs, targets and values, and the parts (formulas, reporters, exemptions,
+# contributions, units, inputs).
 PARTS_QUERIES = {
-    "/?year=2024": 15,
-    "/matrix/?year=2024": 14,
-    "/direction/1/?year=2024": 16,
-    "/kpi/1.1.4/?year=2025": 26,
-    "/kpi/1.1.4/?year=2025&unit={faculty}": 26,
-    "/units/{faculty}/": 15,
+    "/?year=2024": 16,
+    "/matrix/?year=2024": 15,
+    "/direction/1/?year=2024": 17,
+    "/kpi/1.1.4/?year=2025": 27,
+    "/kpi/1.1.4/?year=2025&unit={faculty}": 27,
+    "/units/{faculty}/": 16,
     "/reports/program.json": 15,
     "/reports/program.csv": 15,
     "/reports/ministry.xlsx?year=2025": 15,
