@@ -3,8 +3,10 @@
 1. Pages — the overview, the matrix, a KPI page and the Excel report next to a trivial
    health endpoint: requests per second and p50/p95 latency under load (wrk), with the
    real program (80 KPIs) and a synthetic one ten times larger (800 KPIs), each with
-   seven years of approved values; with the dashboard cache off and on; and the
-   application's own time per page (Server-Timing) with the cache off.
+   seven years of approved values, and the real program with all 44 shares calculated
+   from the contributions of 30 units × 7 years ("calculated"; its KPI page is a
+   calculated share's, with the tree of units); with the dashboard cache off and on;
+   and the application's own time per page (Server-Timing) with the cache off.
 2. The Excel report next to bare openpyxl writing the same cells.
 3. Importing 10,000 actual values through the real import path (validation, history).
 4. Load: 50 clients for 60 seconds mixing reads with saves and submits, two planning-office
@@ -77,14 +79,23 @@ def django_env(db: str, **extra: str) -> dict:
     }
 
 
-def prepare(db: str, scale: int, static_root: str) -> None:
+CALCULATED = "calculated"  # the scale of the real program with its shares calculated
+CALCULATED_UNITS = int(os.environ.get("BENCH_CALCULATED_UNITS", "30"))
+CALCULATED_PAGES = {**PAGES, "kpi page": "/kpi/1.1.4/?year=2025"}  # 1.1.4 is a share
+
+
+def prepare(db: str, scale: int, static_root: str, *, calculated_units: int = 0) -> None:
     fresh_database(db)
     env = django_env(db, STATIC_ROOT=static_root)
     subprocess.run(
         [PY, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
     )
+    extra = ["--calculated-units", str(calculated_units)] if calculated_units else []
     subprocess.run(
-        [PY, "benchmarks/setup_data.py", "--scale", str(scale)], cwd=ROOT, env=env, check=True
+        [PY, "benchmarks/setup_data.py", "--scale", str(scale), *extra],
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
 
 
@@ -190,14 +201,16 @@ def wrk(path: str, cookie: str) -> dict:
     }
 
 
-def measure_pages(label: str, db: str, static_root: str) -> list[dict]:
+def measure_pages(label: str, db: str, static_root: str, pages: dict | None = None) -> list[dict]:
     rows = []
+    pages = pages or PAGES
+    samples_per_page = int(os.environ.get("BENCH_SAMPLES", "30"))
     with server(db, static_root, cache=False):
         session = Session("rector", "rector-demo")
-        for page, path in PAGES.items():
+        for page, path in pages.items():
             if page == "health":
                 continue
-            samples = [session.server_ms(path) for _ in range(30)]
+            samples = [session.server_ms(path) for _ in range(samples_per_page)]
             rows.append(
                 {
                     "scale": label,
@@ -207,7 +220,7 @@ def measure_pages(label: str, db: str, static_root: str) -> list[dict]:
                     "p95_ms": statistics.quantiles(samples, n=20)[18],
                 }
             )
-        for page, path in PAGES.items():
+        for page, path in pages.items():
             log(f"{label}: {page}, cache off")
             rows.append(
                 {
@@ -219,7 +232,7 @@ def measure_pages(label: str, db: str, static_root: str) -> list[dict]:
             )
     with server(db, static_root, cache=True):
         session = Session("rector", "rector-demo")
-        for page, path in PAGES.items():
+        for page, path in pages.items():
             log(f"{label}: {page}, cache on")
             session.get(path)  # warm
             rows.append(
@@ -323,14 +336,18 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is missing: `make bench` installs it (apt-get install wrk).")
         return 1
-    # BENCH_PARTS=pages BENCH_SCALES=80 measures the pages of the real program alone.
+    # BENCH_PARTS=pages BENCH_SCALES=80 measures the pages of the real program alone;
+    # BENCH_SCALES=80,calculated the real program and the one with calculated shares.
     parts = os.environ.get("BENCH_PARTS", "pages,excel,import,load").split(",")
-    scales = os.environ.get("BENCH_SCALES", "80,800").split(",")
+    scales = os.environ.get("BENCH_SCALES", f"80,800,{CALCULATED}").split(",")
     static_root = tempfile.mkdtemp(prefix="metu-bench-static-")
     databases = {
         f"{size} KPIs": (f"{DATABASE_PREFIX}_{size}", int(size) // 80)
-        for size in ["80", *[s for s in scales if s != "80"]]
+        for size in ["80", *[s for s in scales if s not in ("80", CALCULATED)]]
     }
+    calculated_label = f"80 KPIs, 44 calculated over {CALCULATED_UNITS} units"
+    if CALCULATED in scales:
+        databases[calculated_label] = (f"{DATABASE_PREFIX}_{CALCULATED}", 1)
     main_db = databases["80 KPIs"][0]
     import_db = f"{DATABASE_PREFIX}_import"
     results: dict = {"machine": machine(), "started": datetime.now(UTC).isoformat()}
@@ -338,6 +355,11 @@ def main() -> int:
         pages = []
         for label, (db, scale) in databases.items():
             log(f"preparing {label}")
+            if label == calculated_label:
+                prepare(db, scale, static_root, calculated_units=CALCULATED_UNITS)
+                if "pages" in parts:
+                    pages += measure_pages(label, db, static_root, CALCULATED_PAGES)
+                continue
             prepare(db, scale, static_root)
             if "pages" in parts and label.split()[0] in scales:
                 pages += measure_pages(label, db, static_root)

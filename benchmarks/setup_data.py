@@ -89,6 +89,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--no-values", action="store_true")
+    parser.add_argument(
+        "--calculated-units",
+        type=int,
+        default=0,
+        help="calculate every share from the contributions of this many units",
+    )
     args = parser.parse_args()
     load_program(scaled_fixture(args.scale))
     program = Program.objects.order_by("-id").first()
@@ -96,6 +102,16 @@ def main() -> None:
     count = 0 if args.no_values else fill_values(program)
     kpis = Kpi.objects.filter(program=program).count()
     print(f"program {program.code}: {kpis} KPIs, {count} approved values")
+    if args.calculated_units:
+        from benchmarks.parts_data import calculate_shares
+
+        calculated = calculate_shares(program, units=args.calculated_units)
+        # A calculated KPI's value comes from its parts: no value entered over it.
+        Actual.objects.filter(kpi_id__in=calculated.formulas).delete()
+        print(
+            f"{len(calculated.formulas)} KPIs calculated over {args.calculated_units} units: "
+            f"{len(calculated.rows)} approved contributions"
+        )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 HUNDRED = Decimal(100)
 STORED = Decimal("0.0001")  # values are stored with four decimals
@@ -37,9 +38,9 @@ class Formula:
         return self.numerator + tuple(i for i in self.denominator if i not in self.numerator)
 
 
-@dataclass(frozen=True)
-class Part:
-    """One unit's counted contribution to one input in one year."""
+class Part(NamedTuple):
+    """One unit's counted contribution to one input in one year. (A tuple: a program
+    has thousands, and a tuple is made several times faster than a frozen dataclass.)"""
 
     input_id: int
     unit_id: int

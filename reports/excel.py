@@ -3,8 +3,9 @@
 Sheets: the program for the chosen year (directions, goals and tasks merged over their
 KPIs, the baseline, the targets of every year, the year's value, achievement, status,
 the explanation of a miss and the responsible unit) — or one such sheet per year for
-every year —, a summary per direction, the KPIs' passports, and "About" (what the
-file contains and who made it).
+every year —, a summary per direction, the KPIs' passports, the parts behind the
+calculated KPIs (where any KPI is calculated), and "About" (what the file contains and
+who made it).
 
 The workbook is made to be printed. LibreOffice does not fit a row's height to wrapped
 text when it opens a file, and Excel does so only on screen, so every row gets an
@@ -31,11 +32,14 @@ from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from directions.models import Program
-from kpis.models import PASSPORT_TEXTS, RANKING_FIELDS, Kpi, Sense, Unit
+from kpis.models import PASSPORT_TEXTS, RANKING_FIELDS, ActualState, Kpi, Sense, Unit
+from kpis.rollup import Computed
 from kpis.status import STATUS_SYMBOLS, Status
+from kpis.values import plain
 from kpis.workbooks import set_text, workbook_bytes
 from reports import dashboards
-from reports.selectors import kpis_with_values
+from reports import parts as kpi_parts
+from reports.selectors import program_values
 
 __all__ = ["build_ministry_report", "report_filename", "workbook_bytes"]
 
@@ -173,10 +177,10 @@ def build_ministry_report(
     """The report for `year`, or for every year of the program when `year` is None
     (a sheet per year, each printable on its own)."""
     with translation.override(language or translation.get_language()):
-        kpis = kpis_with_values(
+        values = program_values(
             program, include_submitted=include_submitted, with_explanations=True, with_passport=True
         )
-        rows = dashboards.kpi_rows(kpis, program.years)
+        rows = dashboards.kpi_rows(values.kpis, program.years)
         years = [year] if year else program.years
         workbook = Workbook()
         words = Words.translated()
@@ -197,6 +201,9 @@ def build_ministry_report(
             _program_sheet(sheet, content, each)
         _summary_sheet(workbook.create_sheet(), program, rows, years, words)
         _passport_sheet(workbook.create_sheet(), rows, words)
+        parts = kpi_parts.with_names(program, values.rollup, values.units)
+        if parts.rollup.formulas:  # a sheet only where some KPI is calculated from parts
+            _parts_sheet(workbook.create_sheet(), rows, years, parts)
         _about_sheet(workbook.create_sheet(), program, year, include_submitted, user)
     return workbook
 
@@ -657,6 +664,150 @@ def _passport_sheet(sheet: Worksheet, rows, words: Words) -> None:
     sheet.freeze_panes = "C2"
     sheet.print_title_rows = "1:1"
     _print_setup(sheet, paper=sheet.PAPERSIZE_A3, landscape=True)
+
+
+def _parts_columns() -> list[tuple[str, float]]:
+    return [
+        (_("Code"), 9),
+        (_("KPI"), 40),
+        (_("Year"), 7),
+        (capfirst(_("unit")), 28),
+        (_("Part of"), 22),
+        (_("Inputs"), 30),
+        (_("Numerator"), 13),
+        (_("Denominator"), 13),
+        (_("Value"), 12),
+        (_("State"), 30),
+    ]
+
+
+def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Parts) -> None:
+    """The parts behind every calculated KPI, year by year: first the university's
+    figure (numerator and denominator summed over the units, the value computed from
+    them, how many units are counted, the value the planning office entered instead and
+    why), then each unit's counted contributions: its numerator and denominator (each
+    the sum of its inputs on that side), its own share and its inputs one by one."""
+    sheet.title = _("Parts")[:31]
+    columns = _parts_columns()
+    for column, (header, width) in enumerate(columns, start=1):
+        text_cell(
+            sheet,
+            1,
+            column,
+            header,
+            ("parts header",),
+            font=HEADER_FONT,
+            fill=HEADER_FILL,
+            alignment=CENTRE,
+            border=BORDER,
+        )
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    sheet.row_dimensions[1].height = _height(
+        max(_lines(header, width, bold=True) for header, width in columns)
+    )
+    calculated = [row for row in rows if parts.formula(row.kpi.id) is not None]
+    states = {state.value: str(state.label) for state in ActualState}
+    # Names read once: through the translation fields each read costs a language lookup,
+    # and a unit's or an input's name recurs in every KPI's and year's rows.
+    unit_names, input_names = parts.unit_names, parts.input_names
+    number = 2
+    for row in calculated:
+        kpi = row.kpi
+        formula = parts.formula_text(kpi.id)
+        for year in years:
+            found = kpi_parts.year_parts(parts, kpi.id, year)
+            computed = found.computed
+            counted = row.cell(year).actual
+            if computed.value is not None:
+                state = _("complete: %(n)s of %(m)s units") % {
+                    "n": found.units_reported,
+                    "m": found.units_expected,
+                }
+            else:
+                state = _("partial: %(n)s of %(m)s units") % {
+                    "n": found.units_reported,
+                    "m": found.units_expected,
+                }
+            if counted is not None and not isinstance(counted, Computed):
+                entered = kpi.measure.display(counted.value, counted.value2)
+                state += "; " + _("entered instead: %(value)s — %(reason)s") % {
+                    "value": entered,
+                    "reason": getattr(counted, "reason", "") or "—",
+                }
+            texts = [kpi.code, kpi.name, str(year), _("University (total)"), "", formula]
+            _parts_row(sheet, number, texts, computed, state, bold=True)
+            sheet.row_dimensions[number].height = _height(
+                max(
+                    _lines(kpi.name, 40, bold=True),
+                    _lines(formula, 30, bold=True),
+                    _lines(state, 30, bold=True),
+                )
+            )
+            number += 1
+            for unit, entries in _by_unit(found.contributions):
+                inputs = "; ".join(
+                    f"{input_names[item.id]}: {plain(value)}" for item, _s, value, _t in entries
+                )
+                parent = unit_names.get(unit.parent_id, "")
+                texts = [kpi.code, "", str(year), unit_names[unit.id], parent, inputs]
+                top = _side_sum(entries, "numerator")
+                bottom = _side_sum(entries, "denominator")
+                share = None
+                if top is not None and bottom:
+                    share = (top / bottom * 100).quantize(Decimal("0.0001"))
+                cells = [top, bottom, share if bottom is not None else top]
+                label = ", ".join(dict.fromkeys(states.get(e[3], e[3]) for e in entries))
+                _parts_row(sheet, number, texts, cells, label, bold=False)
+                number += 1
+    sheet.freeze_panes = "D2"
+    sheet.print_title_rows = "1:1"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(number - 1, 1)}"
+    _print_setup(sheet, paper=sheet.PAPERSIZE_A4, landscape=True)
+
+
+def _by_unit(contributions) -> list[tuple[object, list[tuple]]]:
+    """(unit, [(input, side, value, state), …]) in the order given (by unit)."""
+    grouped: dict[int, tuple[object, list[tuple]]] = {}
+    for unit, item, side, value, state in contributions:
+        grouped.setdefault(unit.id, (unit, []))[1].append((item, side, value, state))
+    return list(grouped.values())
+
+
+def _side_sum(entries, side: str) -> Decimal | None:
+    values = [value for _item, each, value, _state in entries if each in (side, "both")]
+    return sum(values, Decimal(0)) if values else None
+
+
+def _parts_row(sheet, number: int, texts: list[str], figures, state: str, *, bold: bool) -> None:
+    """A row of the parts sheet: texts, then numerator, denominator and value as numbers
+    (`figures` a Computed or the three numbers), then the state."""
+    font = BOLD if bold else FONT
+    for column, text in enumerate(texts, start=1):
+        text_cell(
+            sheet,
+            number,
+            column,
+            text or None,
+            ("parts text", bold),
+            font=font,
+            alignment=WRAP,
+            border=BORDER,
+        )
+    if isinstance(figures, Computed):
+        figures = [figures.numerator, figures.denominator, figures.value]
+    for column, value in enumerate(figures, start=len(texts) + 1):
+        cell = sheet.cell(number, column, _number(value))
+        style(cell, ("parts number", bold), font=font, border=BORDER, alignment=RIGHT)
+    text_cell(
+        sheet,
+        number,
+        len(texts) + 4,
+        state,
+        ("parts text", bold),
+        font=font,
+        alignment=WRAP,
+        border=BORDER,
+    )
 
 
 def _about_sheet(sheet: Worksheet, program: Program, year, include_submitted, user) -> None:

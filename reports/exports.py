@@ -20,11 +20,13 @@ from django.utils.translation import gettext as _
 
 from directions.models import Program
 from kpis.models import Kpi, Sense, Unit
+from kpis.rollup import Computed
 from kpis.status import Status
-from kpis.values import plain
+from kpis.values import plain, to_json_number
 from kpis.workbooks import escape_formula
+from reports import parts as parts_of_kpis
 from reports.dashboards import kpi_rows
-from reports.selectors import kpis_with_values
+from reports.selectors import program_values
 
 LOCALIZED_CSV_LANGUAGES = ("kk", "ru")
 BOM = "\ufeff"  # lets Excel read the file as UTF-8
@@ -53,12 +55,27 @@ CSV_COLUMNS = [
     "baseline_year",
     "baseline",
     "baseline_postgraduate",
+    # A calculated KPI's parts (empty for a KPI entered directly): the value computed
+    # from the counted contributions (beside `actual` when the planning office entered
+    # the value instead), its numerator and denominator summed over the units, how many
+    # parts and units are counted of those expected, and each counted contribution as
+    # "unit/input=value" separated by "; ".
+    "calculated",
+    "numerator",
+    "denominator",
+    "parts_counted",
+    "parts_expected",
+    "units_counted",
+    "units_expected",
+    "contributions",
 ]
 
 
 def program_document(program: Program, *, include_submitted: bool = False) -> dict:
     """program → directions → goals → tasks → KPIs, targets and actuals keyed by year."""
-    kpis = kpis_with_values(program, include_submitted=include_submitted, with_passport=True)
+    values = program_values(program, include_submitted=include_submitted, with_passport=True)
+    kpis = values.kpis
+    parts = parts_of_kpis.with_names(program, values.rollup, values.units)
     directions: dict[int, dict] = {}
     goals: dict[int, dict] = {}
     tasks: dict[int, dict] = {}
@@ -78,7 +95,7 @@ def program_document(program: Program, *, include_submitted: bool = False) -> di
         if task.id not in tasks:
             tasks[task.id] = {"number": task.number, "name": task.name, "kpis": []}
             goals[goal.id]["tasks"].append(tasks[task.id])
-        tasks[task.id]["kpis"].append(_kpi_document(kpi, program.years))
+        tasks[task.id]["kpis"].append(_kpi_document(kpi, program.years, parts))
     return {
         "code": program.code,
         "title": program.title,
@@ -89,8 +106,19 @@ def program_document(program: Program, *, include_submitted: bool = False) -> di
     }
 
 
-def _kpi_document(kpi: Kpi, years: list[int]) -> dict:
+def _kpi_document(kpi: Kpi, years: list[int], parts: parts_of_kpis.Parts) -> dict:
     targets, actuals = kpi.yearly_targets, kpi.yearly_actuals
+    calculation = None
+    by_year = None
+    formula = parts.formula(kpi.id)
+    if formula is not None:
+        calculation = {
+            "kind": "share" if formula.is_share else "sum",
+            "numerator": [parts.inputs[i].code for i in formula.numerator],
+            "denominator": [parts.inputs[i].code for i in formula.denominator],
+            "text": parts.formula_text(kpi.id),
+        }
+        by_year = {str(y): _parts_document(kpi, parts, y, actuals.get(y)) for y in years}
     return {
         "code": kpi.code,
         "name": kpi.name,
@@ -101,6 +129,43 @@ def _kpi_document(kpi: Kpi, years: list[int]) -> dict:
         "actuals": {str(y): kpi.measure.json(*_pair(actuals.get(y))) for y in years},
         "passport": _passport_document(kpi),
         "baseline": _baseline_document(kpi),
+        "calculation": calculation,
+        "parts": by_year,
+    }
+
+
+def _parts_document(kpi: Kpi, parts: parts_of_kpis.Parts, year: int, counted) -> dict:
+    """A calculated KPI's year: the value computed from its counted parts, its sums,
+    how complete it is, the value entered instead (with the reason) and every counted
+    contribution by unit."""
+    found = parts_of_kpis.year_parts(parts, kpi.id, year)
+    computed = found.computed
+    entered = counted if counted is not None and not isinstance(counted, Computed) else None
+    return {
+        "calculated": to_json_number(computed.value),
+        "numerator": to_json_number(computed.numerator),
+        "denominator": to_json_number(computed.denominator),
+        "parts_counted": computed.reported,
+        "parts_expected": computed.expected,
+        "units_counted": found.units_reported,
+        "units_expected": found.units_expected,
+        "partial": computed.value is None and computed.reported < computed.expected,
+        "entered": None if entered is None else kpi.measure.json(entered.value, entered.value2),
+        "override_reason": (getattr(entered, "reason", "") or None) if entered else None,
+        "contributions": [
+            {
+                "unit": unit.code,
+                "unit_name": parts.unit_names[unit.id],
+                "part_of": parts.units[unit.parent_id].code
+                if unit.parent_id in parts.units
+                else None,
+                "input": item.code,
+                "side": side,
+                "value": to_json_number(value),
+                "state": state,
+            }
+            for unit, item, side, value, state in found.contributions
+        ],
     }
 
 
@@ -141,6 +206,10 @@ def _pair(row) -> tuple:
     return (row.value, row.value2) if row is not None else (None, None)
 
 
+def _code(unit) -> str | None:
+    return unit.code if unit is not None else None
+
+
 def localized_csv_headers() -> list[str]:
     """CSV_COLUMNS in the active language, for the Kazakh and Russian CSV."""
     return [
@@ -164,6 +233,14 @@ def localized_csv_headers() -> list[str]:
         _("Baseline year"),
         _("Baseline"),
         _("Baseline: postgraduate share, %"),
+        _("Calculated from the parts"),
+        _("Numerator"),
+        _("Denominator"),
+        _("Parts counted"),
+        _("Parts expected"),
+        _("Units counted"),
+        _("Units expected"),
+        _("Contributions (unit/input=value)"),
     ]
 
 
@@ -187,8 +264,9 @@ def program_rows(
         units, senses, statuses = ({c.value: c.value for c in k} for k in (Unit, Sense, Status))
         number = plain
         written = str
-    kpis = kpis_with_values(program, include_submitted=include_submitted)
-    for row in kpi_rows(kpis, program.years):
+    values = program_values(program, include_submitted=include_submitted)
+    parts = parts_of_kpis.with_names(program, values.rollup, values.units)
+    for row in kpi_rows(values.kpis, program.years):
         kpi, task, measure = row.kpi, row.kpi.task, row.kpi.measure
         baseline = kpi.baseline
         baseline_columns = [
@@ -214,7 +292,30 @@ def program_rows(
                 statuses[assessment.status],
                 number(assessment.achievement),
                 *baseline_columns,
+                *_parts_columns(kpi, parts, cell.year, number),
             ]
+
+
+def _parts_columns(kpi: Kpi, parts: parts_of_kpis.Parts, year: int, number) -> list[str]:
+    """The CSV's columns of a calculated KPI's parts in `year`; empty for another KPI."""
+    if parts.formula(kpi.id) is None:
+        return [""] * 8
+    found = parts_of_kpis.year_parts(parts, kpi.id, year)
+    computed = found.computed
+    contributions = "; ".join(
+        f"{unit.code}/{item.code}={number(value)}"
+        for unit, item, _side, value, _state in found.contributions
+    )
+    return [
+        number(computed.value),
+        number(computed.numerator),
+        number(computed.denominator),
+        str(computed.reported),
+        str(computed.expected),
+        str(found.units_reported),
+        str(found.units_expected),
+        contributions,
+    ]
 
 
 def write_csv(rows: Iterable[list[str]], out: io.TextIOBase, *, localized: bool = False) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from html import escape
+from typing import NamedTuple
 
 from django.urls import reverse
 from django.utils.formats import number_format
@@ -16,16 +17,21 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
 from kpis.measures import measure_for
+from kpis.rollup import Computed
 from kpis.status import STATUS_SYMBOLS, Status
+from kpis.templatetags.kpi_format import computed_value
 from reports.dashboards import KpiRow
 
 NAME_LENGTH = 90
+SHOWN_COMPUTED = Decimal("0.01")
 
 
 def matrix_body(
-    rows: list[KpiRow], years: list[int], *, with_directions: bool = True
+    rows: list[KpiRow], years: list[int], *, with_directions: bool = True, with_parts: bool = False
 ) -> SafeString:
-    """<tr> rows: direction and task headings, then a row per KPI with its cells."""
+    """<tr> rows: direction and task headings, then a row per KPI with its cells. A
+    calculated KPI's cell names its parts in its tooltip ("39.58 % (488/1 233)",
+    "partial: 5 of 7 parts"), and, `with_parts`, in the cell too."""
     columns = len(years) + 1
     text = _Texts()
     parts: list[str] = []
@@ -48,7 +54,7 @@ def matrix_body(
                 f'class="sticky-col">{text.task} {escape(task.number)}. '
                 f"{escape(task.name)}</th></tr>"
             )
-        parts.append(_kpi_row(row, text))
+        parts.append(_kpi_row(row, text, with_parts))
     return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
 
 
@@ -79,6 +85,9 @@ class _Texts:
         # The KPI page's address around its code, reversed once for every row.
         self.kpi_url = reverse("kpi_detail", args=["0"]).rpartition("0")
         self.units: dict[str, str] = {}
+        self.calculated = escape(gettext("calculated"))
+        self.partial = escape(gettext("partial"))
+        self.entered = escape(gettext("entered by the planning office; calculated"))
 
     def unit(self, kpi) -> str:
         if kpi.unit not in self.units:
@@ -94,7 +103,38 @@ class _Texts:
         return _formatted_percent(self.language, str(value))
 
 
-def _kpi_row(row: KpiRow, text: _Texts) -> str:
+def _shown(actual):
+    """A value computed from parts (four decimals stored) with two at most, as its
+    parts show it; any other value as it is."""
+    if isinstance(actual, Computed) and actual.value is not None:
+        return _Shown(actual.value.quantize(SHOWN_COMPUTED), None)
+    return actual
+
+
+class _Shown(NamedTuple):
+    value: Decimal
+    value2: None
+
+
+def _parts(kpi, actual, text: _Texts) -> tuple[str, str]:
+    """(for the tooltip, for the cell) of a calculated KPI's value, or ("", "")."""
+    if isinstance(actual, Computed):
+        computed, label = actual, text.calculated
+    else:
+        computed, label = getattr(actual, "computed", None), text.entered
+    if computed is None:
+        return "", ""
+    shown = escape(computed_value(kpi, computed))
+    if computed.value is None:
+        short = f"{text.partial} {computed.reported}/{computed.expected}"
+    elif computed.denominator is not None:
+        short = escape(shown.partition("(")[2].rstrip(")"))
+    else:
+        short = ""
+    return f" · {label}: {shown}", short
+
+
+def _kpi_row(row: KpiRow, text: _Texts, with_parts: bool = False) -> str:
     kpi = row.kpi
     full_name = kpi.name
     name = full_name if len(full_name) <= NAME_LENGTH else full_name[: NAME_LENGTH - 1] + "…"
@@ -108,7 +148,11 @@ def _kpi_row(row: KpiRow, text: _Texts) -> str:
         title = label
         if cell.assessment.achievement is not None:
             title += f": {text.percent(cell.assessment.achievement)}%"
-        actual = text.value(kpi.unit, cell.actual) if cell.actual is not None else "·"
+        actual = text.value(kpi.unit, _shown(cell.actual)) if cell.actual is not None else "·"
+        parts_title, parts_short = _parts(kpi, cell.actual, text)
+        title += parts_title
+        if with_parts and parts_short:
+            actual += f'<small class="p">{parts_short}</small>'
         cells.append(
             f'<td class="cell cell-{status}" title="{title}">'
             f'<span class="t">{text.value(kpi.unit, cell.target, target=True)}</span>'

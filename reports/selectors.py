@@ -73,6 +73,7 @@ class YearValue(NamedTuple):
     state: str = ""
     explanation: str = ""  # why a value misses its target; read only when asked for
     computed: Computed | None = None  # a calculated KPI's parts, beside a value entered
+    reason: str = ""  # why the planning office entered a calculated KPI's value
 
 
 @dataclass
@@ -82,6 +83,7 @@ class ProgramValues:
     kpis: list[Kpi]
     directions: list[Direction]
     units: list[OrgUnit]
+    rollup: Rollup | None = None  # what the calculated KPIs' values are computed from
 
 
 def kpis_with_values(program: Program, **options) -> list[Kpi]:
@@ -137,7 +139,7 @@ def program_values(
         targets[kpi_id][year] = YearValue(year, _decimal(value), _decimal(value2), raw)
     actuals: dict[int, dict[int, YearValue]] = defaultdict(dict)
     # The dashboards never show explanations: their text is read only for the reports.
-    fields = ["kpi_id", "year", "value", "value2", "state"]
+    fields = ["kpi_id", "year", "value", "value2", "state", "override_reason"]
     actual_rows = (
         Actual.objects.filter(
             of_kpis, state__in=counted_states(include_submitted=include_submitted)
@@ -145,10 +147,15 @@ def program_values(
         .order_by()
         .values_list(*fields, *(["explanation"] if with_explanations else []))
     )
-    for kpi_id, year, value, value2, state, *rest in _fetch(actual_rows):
+    for kpi_id, year, value, value2, state, reason, *rest in _fetch(actual_rows):
         explanation = rest[0] if rest else ""
         actuals[kpi_id][year] = YearValue(
-            year, _decimal(value), _decimal(value2), state=state, explanation=explanation
+            year,
+            _decimal(value),
+            _decimal(value2),
+            state=state,
+            explanation=explanation,
+            reason=reason or "",
         )
     rollup = read_rollup(program, include_submitted=include_submitted)
     for kpi in kpis:
@@ -159,14 +166,14 @@ def program_values(
     # Sorted here: in SQL the order took three joins, a third of the query's time.
     kpis.sort(key=lambda k: (k.task.goal.direction.number, k.task.position, k.position))
     directions = {t.goal.direction.number: t.goal.direction for t in tasks_by_id.values()}
-    return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list)
+    return ProgramValues(kpis, [directions[n] for n in sorted(directions)], unit_list, rollup)
 
 
 def kpi_for_page(program: Program, code: str) -> Kpi | None:
     """One KPI with its task, direction, owner and targets, for its page."""
     return (
         Kpi.objects.filter(program=program, code=code)
-        .select_related("task__goal__direction", "owner", "program")
+        .select_related("task__goal__direction", "owner", "program", "calculation")
         .prefetch_related("targets")
         .first()
     )
@@ -183,12 +190,13 @@ def with_counted_values(kpi: Kpi, *, include_submitted: bool) -> Kpi:
             kpi=kpi, state__in=counted_states(include_submitted=include_submitted)
         )
         .order_by()
-        .values_list("year", "value", "value2", "state")
+        .values_list("year", "value", "value2", "state", "override_reason")
     )
     entered = {
-        year: YearValue(year, value, value2, state=state) for year, value, value2, state in actuals
+        year: YearValue(year, value, value2, state=state, reason=reason)
+        for year, value, value2, state, reason in actuals
     }
-    rollup = read_rollup(kpi.program, include_submitted=include_submitted)
+    rollup = read_rollup(kpi.program, include_submitted=include_submitted, kpis=[kpi.id])
     kpi.yearly_actuals = with_calculated(kpi, entered, rollup, kpi.program.years)
     return kpi
 

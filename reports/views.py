@@ -11,8 +11,8 @@ from directions.models import Direction, Program
 from directions.selectors import current_program
 from kpis import kept_input, roles
 from kpis.status import Status
-from metu_strategy.params import int_param, year_param
-from reports import charts, dashboards, selectors
+from metu_strategy.params import id_param, int_param, year_param
+from reports import charts, dashboards, parts, selectors
 from reports.cache import cached_body, cached_page
 from reports.matrix import matrix_body
 
@@ -167,7 +167,7 @@ def _direction_context(program: Program, direction: Direction, options: dict) ->
         **options,
         "direction": direction,
         "rows": rows,
-        "body_rows": matrix_body(rows, program.years, with_directions=False),
+        "body_rows": matrix_body(rows, program.years, with_directions=False, with_parts=True),
         "yearly": [(year, yearly[year]) for year in program.years],
         "chart": charts.direction_chart(yearly),
         "statuses": Status,
@@ -201,6 +201,8 @@ def kpi_detail(request: HttpRequest, code: str) -> HttpResponse:
         "can_edit_targets": roles.is_planner(request.user),
         **selectors.kpi_page(kpi, request.user, program),
     }
+    if hasattr(kpi, "calculation"):  # read with the KPI: no query for one entered directly
+        ctx.update(_kpi_parts(request, program, kpi, ctx["year_rows"], options))
     for row in ctx["year_rows"]:
         # A target change that was refused comes back with what was typed in it.
         target = row["target"]
@@ -219,4 +221,49 @@ def _kpi_context(program: Program, kpi, options: dict) -> dict:
         "row": row,
         "projection": projection,
         "chart": charts.kpi_chart(row, projection),
+    }
+
+
+def _kpi_parts(request: HttpRequest, program: Program, kpi, year_rows, options: dict) -> dict:
+    """A calculated KPI's formula, its value from the parts year by year (with the value
+    the planning office entered instead, and why), and the units' contributions in a
+    year as a tree, drilled down to `?unit=`; the units' own entries as the reader may
+    see them. A fixed number of queries."""
+    found = parts.read_parts(program, include_submitted=options["include_submitted"], kpis=[kpi.id])
+    if found.formula(kpi.id) is None:
+        return {}
+    year = year_param(request.GET.get("year"), program)
+    if year is None:
+        year = parts.latest_year_with_parts(found, kpi.id, program.years)
+    root = id_param(request.GET.get("unit"))
+    if root not in found.units:
+        root = None
+    nodes = found.tree(kpi.id, year, root=root)
+    parts.with_entries(found, nodes, kpi.id, year, request.user)
+    by_year = []
+    for row in year_rows:
+        computed = found.rollup.computed(kpi.id, row["year"])
+        done, expected = parts.unit_progress(found.rollup, kpi.id, row["year"])
+        entered = row["actual"] if row["actual"] and row["actual"].value is not None else None
+        by_year.append(
+            {
+                "year": row["year"],
+                "computed": computed,
+                "done": done,
+                "expected": expected,
+                "entered": entered,
+            }
+        )
+    return {
+        "parts": {
+            "formula": found.formula(kpi.id),
+            "formula_text": found.formula_text(kpi.id),
+            "by_year": by_year,
+            "year": year,
+            "years": program.years,
+            "root": found.units.get(root) if root else None,
+            "ancestors": found.ancestors(root) if root else [],
+            "nodes": nodes,
+            "include_submitted": options["include_submitted"],
+        }
     }

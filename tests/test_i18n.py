@@ -138,6 +138,7 @@ PAGES = [
     ("rector", "/direction/1/"),
     ("rector", "/kpi/1.1.2/"),
     ("rector", "/reports/frozen/"),
+    ("rector", "/units/"),
     ("head", "/entry/?year=2025"),
     ("planner", "/review/"),
     ("planner", "/progress/"),

@@ -9,6 +9,7 @@ from kpis.status import STATUS_SYMBOLS
 from kpis.values import display_number
 
 register = template.Library()
+SHOWN_SHARE = Decimal("0.01")
 
 
 @register.simple_tag
@@ -44,11 +45,12 @@ def computed_value(kpi, computed) -> str:
             "n": computed.reported,
             "m": computed.expected,
         }
-    shown = kpi.measure.display(computed.value)
     if computed.denominator is None:
-        return shown
+        return kpi.measure.display(computed.value)
+    # Stored with four decimals; read as a share with two at most: 39,58 % (488/1 233).
+    shown = display_number(computed.value.quantize(SHOWN_SHARE))
     parts = f"{display_number(computed.numerator)}/{display_number(computed.denominator)}"
-    return f"{shown} ({parts})"
+    return f"{shown} % ({parts})"
 
 
 @register.filter
