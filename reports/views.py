@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from directions.models import Direction, Program
 from directions.selectors import current_program
 from kpis import kept_input, roles
-from kpis.status import Status
+from kpis.measures import Values
+from kpis.models import ActualState
+from kpis.status import Status, assess_kpi, is_due
 from metu_strategy.params import id_param, int_param, year_param
 from reports import charts, dashboards, parts, selectors
 from reports.cache import cached_body, cached_page
@@ -245,6 +247,10 @@ def _kpi_parts(request: HttpRequest, program: Program, kpi, year_rows, options: 
         computed = found.rollup.computed(kpi.id, row["year"])
         done, expected = parts.unit_progress(found.rollup, kpi.id, row["year"])
         entered = row["actual"] if row["actual"] and row["actual"].value is not None else None
+        if computed.value is not None and not (entered and entered.state == ActualState.APPROVED):
+            # The year's status is that of the value counted: the one from the parts.
+            counted = Values(computed.value)
+            row["assessment"] = assess_kpi(kpi, row["target"], counted, due=is_due(row["year"]))
         by_year.append(
             {
                 "year": row["year"],

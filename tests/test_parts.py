@@ -485,3 +485,16 @@ def test_the_demo_parts_show_on_every_page(program):
     assert all(exported[code]["calculation"] is not None for code in codes)
     for url in ("/reports/program.csv", "/reports/ministry.xlsx?year=2024", "/matrix/"):
         assert rector.get(url).status_code == 200
+
+
+def test_the_values_table_judges_a_calculated_kpi_by_its_value_from_the_parts(calculated, program):
+    from kpis.measures import Values
+    from kpis.status import assess_kpi
+
+    kpi = a_calculated_kpi(calculated, program, complete=True)
+    value, _n, _d = expected_value(calculated, kpi.id, 2025)
+    expected = assess_kpi(kpi, kpi.targets.get(year=2025), Values(value)).status
+    page = login("rector").get(reverse("kpi_detail", args=[kpi.code])).content.decode()
+    table = page[page.index('class="grid kpi-years"') :]
+    row = table[table.index('<th scope="row">2025</th>') :].split("</tr>")[0]
+    assert f"status-{expected}" in row and expected != "no_data"
