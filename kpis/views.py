@@ -118,6 +118,9 @@ def entry(request: HttpRequest) -> HttpResponse:
         "inputs": inputs,
         "any_editable": any(row.editable for row in [*rows, *inputs]),
         "counts": _entry_counts(rows),
+        # With nothing to enter (a dean: the faculty's departments report), the pages
+        # where the head's units' figures are.
+        "headed": [] if rows or inputs else OrgUnit.objects.filter(heads=request.user),
     }
     return render(request, "kpis/entry.html", ctx)
 

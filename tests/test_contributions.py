@@ -280,3 +280,13 @@ def test_the_review_shows_a_large_change_from_last_year_beside_the_contribution(
     row = page.split(f'id="part-{staff.pk}"')[1].split("</tr>")[0]
     assert "60 % less than the approved 100 of 2024" in row
     assert "part-warning" not in page.split(f'id="part-{staff.pk}"')[0]  # only that row
+
+
+def test_a_dean_with_nothing_to_enter_is_pointed_to_the_faculty_page(program, parts):
+    faculty = parts["departments"][0].parent
+    dean = User.objects.create_user("t-dean", password="t-dean-demo-pass")
+    dean.groups.add(Group.objects.get(name=roles.DEPARTMENT_HEAD))
+    faculty.heads.add(dean)
+    page = client_of(dean).get("/entry/?year=2025").content.decode()
+    assert "Your units have nothing to enter themselves" in page
+    assert f'href="/units/{faculty.pk}/"' in page
