@@ -169,6 +169,7 @@ def test_a_unit_with_contributions_is_not_deleted(tree, program):
 
 
 def test_the_admin_keeps_the_same_rules(tree, planner):
+    planner.cookies["django_language"] = "en"
     faculty, department = tree["faculty"], tree["department"]
     url = reverse("admin:kpis_orgunit_change", args=[faculty.pk])
     fields = {

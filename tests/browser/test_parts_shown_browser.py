@@ -37,7 +37,7 @@ def test_a_reader_drills_down_the_units_of_a_calculated_kpi(
     assert rows.count() == 1 + 2  # the faculty and its two departments
     assert faculty.name in page.locator("nav.breadcrumbs").inner_text()
 
-    rows.nth(1).locator("a", has_text="its page").click()
+    rows.nth(1).locator("a", has_text="оның беті").click()  # «its page», in Kazakh
     page.wait_for_selector("table.unit-shares")
     assert page.locator("table.unit-shares tbody tr").count() == 44
     page.screenshot(path=str(screenshots / "unit-page.png"), full_page=True)
