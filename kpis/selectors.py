@@ -155,12 +155,21 @@ def entry_rows(user, program: Program, year: int, unit: OrgUnit | None = None) -
 def _review_filter(
     program: Program, year: int | None = None, unit: OrgUnit | None = None
 ) -> QuerySet[Actual]:
-    queryset = Actual.objects.filter(kpi__program=program)
+    return _scoped(Actual.objects.filter(kpi__program=program), year, unit and {"kpi__owner": unit})
+
+
+def _scoped(queryset: QuerySet, year: int | None, unit: dict | None) -> QuerySet:
+    """The review page's filters: a year (None for all) and a unit (a lookup, or None)."""
     if year:
         queryset = queryset.filter(year=year)
-    if unit:
-        queryset = queryset.filter(kpi__owner=unit)
-    return queryset
+    return queryset.filter(**unit) if unit else queryset
+
+
+def _state_counts(queryset: QuerySet) -> dict[str, int]:
+    """How many rows each workflow state holds, in one query: the review page's tabs."""
+    counts = dict.fromkeys(ActualState.values, 0)
+    counts.update(dict(queryset.values_list("state").annotate(n=Count("id")).order_by()))
+    return counts
 
 
 def review_queue(
@@ -194,21 +203,15 @@ def review_counts(
 ) -> dict[str, int]:
     """How many values each state holds under the review page's filters, in one query:
     the numbers on its tabs."""
-    counts = dict.fromkeys(ActualState.values, 0)
-    rows = _review_filter(program, year, unit).values_list("state").annotate(n=Count("id"))
-    counts.update(dict(rows.order_by()))
-    return counts
+    return _state_counts(_review_filter(program, year, unit))
 
 
 def _parts_filter(
     program: Program, year: int | None = None, unit: OrgUnit | None = None
 ) -> QuerySet[Contribution]:
-    queryset = Contribution.objects.filter(input__program=program)
-    if year:
-        queryset = queryset.filter(year=year)
-    if unit:
-        queryset = queryset.filter(unit=unit)
-    return queryset
+    return _scoped(
+        Contribution.objects.filter(input__program=program), year, unit and {"unit": unit}
+    )
 
 
 def review_parts(
@@ -245,10 +248,7 @@ def part_counts(
     program: Program, *, year: int | None = None, unit: OrgUnit | None = None
 ) -> dict[str, int]:
     """How many contributions each state holds under the review page's filters."""
-    counts = dict.fromkeys(ActualState.values, 0)
-    rows = _parts_filter(program, year, unit).values_list("state").annotate(n=Count("id"))
-    counts.update(dict(rows.order_by()))
-    return counts
+    return _state_counts(_parts_filter(program, year, unit))
 
 
 def _feeds(input_ids: set[int]) -> dict[int, list[str]]:
