@@ -20,6 +20,7 @@ from kpis import kept_input, roles
 from kpis.services import WorkflowError, latest_open_year
 from metu_strategy.params import year_param
 from reports.excel import build_ministry_report, report_filename, workbook_bytes
+from reports.freezing import read_freeze_request
 from reports.models import FrozenReport
 from reports.selectors import freeze_summary, latest_year_with_values
 from reports.services import freeze_report
@@ -86,19 +87,10 @@ def freeze(request: HttpRequest) -> HttpResponse:
     program = current_program()
     if program is None:
         raise Http404
-    year = year_param(request.POST.get("year"), program)
-    include_submitted = request.POST.get("include") == "submitted"
-    note = request.POST.get("note", "")
-    problems = []
-    if year is None:
-        problems.append(_("Nothing was frozen: choose a year of the program."))
-    if len(note.strip()) > NOTE_MAX:
-        problems.append(
-            _("Nothing was frozen: the note may be at most %(max)s characters; it has %(n)s.")
-            % {"max": NOTE_MAX, "n": len(note.strip())}
-        )
-    if problems or request.POST.get("action") == "back":
-        for problem in problems:
+    asked = read_freeze_request(request.POST, program, note_max=NOTE_MAX)
+    year, include_submitted, note = asked.year, asked.include_submitted, asked.note
+    if asked.problems or request.POST.get("action") == "back":
+        for problem in asked.problems:
             messages.error(request, problem)
         return _back_to_form(request)
     summary = freeze_summary(program, year, include_submitted=include_submitted)
@@ -106,7 +98,7 @@ def freeze(request: HttpRequest) -> HttpResponse:
         ctx = {
             "program": program,
             "summary": summary,
-            "note": note.strip(),
+            "note": note,
             "include": "submitted" if include_submitted else "",
             "language": get_language_info(translation.get_language())["name_local"],
         }

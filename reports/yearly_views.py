@@ -21,6 +21,7 @@ from kpis import kept_input, roles
 from kpis.services import WorkflowError, latest_open_year
 from metu_strategy.params import int_param, year_param
 from reports import document
+from reports.freezing import read_freeze_request
 from reports.models import FrozenDocument, Narrative, NarrativeState, PublicResults
 from reports.selectors import freeze_summary
 from reports.yearly import (
@@ -113,22 +114,13 @@ def yearly_freeze(request: HttpRequest) -> HttpResponse:
     lack: a POST without `confirm` shows that; `action=back` returns to the form."""
     _planner(request)
     program = _program()
-    year = year_param(request.POST.get("year"), program)
     language = request.POST.get("language", "")
-    include_submitted = request.POST.get("include") == "submitted"
-    note = request.POST.get("note", "")
-    problems = []
-    if year is None:
-        problems.append(_("Nothing was frozen: choose a year of the program."))
+    asked = read_freeze_request(request.POST, program, note_max=NOTE_MAX)
+    year, include_submitted, note = asked.year, asked.include_submitted, asked.note
     if language not in LANGUAGES:
-        problems.append(_("Nothing was frozen: choose a language."))
-    if len(note.strip()) > NOTE_MAX:
-        problems.append(
-            _("Nothing was frozen: the note may be at most %(max)s characters; it has %(n)s.")
-            % {"max": NOTE_MAX, "n": len(note.strip())}
-        )
-    if problems or request.POST.get("action") == "back":
-        for problem in problems:
+        asked.problems.append(_("Nothing was frozen: choose a language."))
+    if asked.problems or request.POST.get("action") == "back":
+        for problem in asked.problems:
             messages.error(request, problem)
         return _back(request)
     summary = freeze_summary(program, year, include_submitted=include_submitted)
@@ -136,7 +128,7 @@ def yearly_freeze(request: HttpRequest) -> HttpResponse:
         ctx = {
             "program": program,
             "summary": summary,
-            "note": note.strip(),
+            "note": note,
             "include": "submitted" if include_submitted else "",
             "language": language,
             "language_name": dict(settings.LANGUAGES)[language],
