@@ -511,22 +511,7 @@ def _summary_sheet(sheet: Worksheet, program: Program, rows, years, words: Words
     columns = [(_("Year"), 7), (_("Direction"), 44), (_("KPIs"), 7)]
     columns += [(words.statuses[status], 12) for status in statuses]
     columns += [(_("Achievement, %"), 12)]
-    for column, (header, width) in enumerate(columns, start=1):
-        text_cell(
-            sheet,
-            1,
-            column,
-            header,
-            ("summary header",),
-            font=HEADER_FONT,
-            fill=HEADER_FILL,
-            alignment=CENTRE,
-            border=BORDER,
-        )
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.row_dimensions[1].height = _height(
-        max(_lines(header, width, bold=True) for header, width in columns)
-    )
+    _header_row(sheet, columns, "summary header")
     row_number = 2
     names = {r.kpi.task.goal.direction.number: r.kpi.task.goal.direction.name for r in rows}
     for year in years:
@@ -620,18 +605,16 @@ def _has_passport(kpi) -> bool:
     )
 
 
-def _passport_sheet(sheet: Worksheet, rows, words: Words) -> None:
-    """Every KPI the planning office wrote a passport or a baseline for: what it counts,
-    how and from where, and its value before the program."""
-    sheet.title = _("KPI passports")[:31]
-    columns = _passport_columns()
+def _header_row(sheet: Worksheet, columns: list[tuple[str, float]], style: str) -> None:
+    """A sheet's first row: its columns' headers and widths, as high as the longest
+    header wraps to."""
     for column, (header, width) in enumerate(columns, start=1):
         text_cell(
             sheet,
             1,
             column,
             header,
-            ("passport header",),
+            (style,),
             font=HEADER_FONT,
             fill=HEADER_FILL,
             alignment=CENTRE,
@@ -641,6 +624,14 @@ def _passport_sheet(sheet: Worksheet, rows, words: Words) -> None:
     sheet.row_dimensions[1].height = _height(
         max(_lines(header, width, bold=True) for header, width in columns)
     )
+
+
+def _passport_sheet(sheet: Worksheet, rows, words: Words) -> None:
+    """Every KPI the planning office wrote a passport or a baseline for: what it counts,
+    how and from where, and its value before the program."""
+    sheet.title = _("KPI passports")[:31]
+    columns = _passport_columns()
+    _header_row(sheet, columns, "passport header")
     kpis = [row.kpi for row in rows if _has_passport(row.kpi)]
     if not kpis:
         text_cell(sheet, 2, 1, _("No KPI has a passport or a baseline yet."), ("about",), font=FONT)
@@ -689,22 +680,7 @@ def _parts_sheet(sheet: Worksheet, rows, years: list[int], parts: kpi_parts.Part
     the sum of its inputs on that side), its own share and its inputs one by one."""
     sheet.title = _("Parts")[:31]
     columns = _parts_columns()
-    for column, (header, width) in enumerate(columns, start=1):
-        text_cell(
-            sheet,
-            1,
-            column,
-            header,
-            ("parts header",),
-            font=HEADER_FONT,
-            fill=HEADER_FILL,
-            alignment=CENTRE,
-            border=BORDER,
-        )
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    sheet.row_dimensions[1].height = _height(
-        max(_lines(header, width, bold=True) for header, width in columns)
-    )
+    _header_row(sheet, columns, "parts header")
     calculated = [row for row in rows if parts.formula(row.kpi.id) is not None]
     states = {state.value: str(state.label) for state in ActualState}
     # Names read once: through the translation fields each read costs a language lookup,
