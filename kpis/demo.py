@@ -131,6 +131,32 @@ DEMO_COMMENT = "Демо деректер"
 
 
 @transaction.atomic
+def setup_demo_calendar(program: Program) -> ReportingYear | None:
+    """A reporting window for the year being reported, so the demo shows its deadline:
+    opened 60 days ago, due in 14 days, closing in 45. A window the planning office set
+    is kept."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kpis import services
+
+    year = services.latest_open_year(program)
+    row = ReportingYear.objects.filter(program=program, year=year).first()
+    if year is None or (row is not None and row.due is not None):
+        return None
+    today = timezone.localdate()
+    return services.set_calendar(
+        user=User.objects.get(username="planner"),
+        program=program,
+        year=year,
+        opens=today - timedelta(days=60),
+        due=today + timedelta(days=14),
+        closes=today + timedelta(days=45),
+        keep_open=False,
+    )
+
+
 def setup_demo_values(program: Program) -> int:
     """Demo actual values for 2023 (approved) and 2024 (every workflow state), entered
     and reviewed through the real workflow so that their history looks like real use.

@@ -76,6 +76,7 @@ def test_the_demo_never_overwrites_contributions(demo, program):
 def test_the_demo_starts_with_quiet_bells_and_later_approvals_notify(program):
     from django.contrib.auth.models import User
     from django.core.management import call_command
+    from django.test import Client
 
     from kpis import services
     from notices.models import Notification
@@ -83,6 +84,10 @@ def test_the_demo_starts_with_quiet_bells_and_later_approvals_notify(program):
     call_command("setup_demo", stdout=io.StringIO())
     assert Contribution.objects.filter(state=ActualState.APPROVED).exists()
     assert not Notification.objects.exists()  # the demo's own approvals are not news
+    head = Client()
+    head.force_login(User.objects.get(username="head"))
+    head.cookies["django_language"] = "en"
+    assert "Due in 14 days" in head.get("/entry/").content.decode()  # the demo's calendar
 
     approved = Contribution.objects.filter(
         state=ActualState.APPROVED, unit__heads__isnull=False

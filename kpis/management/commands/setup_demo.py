@@ -2,7 +2,13 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
 from directions.selectors import current_program
-from kpis.demo import DEMO_PART_ACCOUNTS, setup_demo, setup_demo_parts, setup_demo_values
+from kpis.demo import (
+    DEMO_PART_ACCOUNTS,
+    setup_demo,
+    setup_demo_calendar,
+    setup_demo_parts,
+    setup_demo_values,
+)
 from kpis.passport import load_baselines
 from kpis.signals import workflow_events_quiet
 
@@ -31,6 +37,12 @@ class Command(BaseCommand):
             f"{parts['inputs']} proposed inputs loaded, {parts['contributions']} demo "
             "contributions (2023–2024 approved, 2025 partly submitted)."
         )
+        window = setup_demo_calendar(program)
+        if window:
+            self.stdout.write(
+                f"{window.year} is due on {window.due:%Y-%m-%d} (opened {window.opens:%Y-%m-%d}, "
+                f"closes {window.closes:%Y-%m-%d}): the demo's deadlines."
+            )
         created = setup_demo_values(program)
         if created:
             self.stdout.write(
