@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from directions.models import Program
 from kpis import roles
 from kpis.models import (
+    PUBLISHED_STATES,
     Actual,
     ActualState,
     Calculation,
@@ -375,16 +377,74 @@ def progress_by_unit(program: Program, year: int) -> list[UnitProgress]:
     return result
 
 
-def owed_kpis(program: Program, year: int, unit: OrgUnit) -> QuerySet[Kpi]:
-    """The unit's KPIs with no submitted or approved value for `year`."""
-    done = Actual.objects.filter(
-        year=year, state__in=[ActualState.SUBMITTED, ActualState.APPROVED]
-    ).values("kpi_id")
-    return (
-        Kpi.objects.filter(program=program, owner=unit)
-        .exclude(id__in=done)
+@dataclass
+class Owed:
+    """What a unit has not yet submitted for a year: KPIs and inputs, returned ones noted."""
+
+    unit: OrgUnit
+    kpis: list[Kpi] = field(default_factory=list)
+    inputs: list[Input] = field(default_factory=list)
+    returned: set[tuple[str, int]] = field(default_factory=set)
+
+    def lines(self) -> list[str]:
+        """The list in the active language (names are read in it)."""
+        out = []
+        for kpi in self.kpis:
+            mark = f" — {_('returned for revision')}" if ("k", kpi.id) in self.returned else ""
+            out.append(f"{kpi.code}  {kpi.name}{mark}")
+        for item in self.inputs:
+            mark = f" — {_('returned for revision')}" if ("i", item.id) in self.returned else ""
+            out.append(f"{item.name}{mark}")
+        return out
+
+    def __len__(self) -> int:
+        return len(self.kpis) + len(self.inputs)
+
+
+def owed_by_unit(program: Program, year: int) -> dict[int, Owed]:
+    """For each unit with anything missing, in draft or returned for `year`: what (its
+    KPIs and the inputs it reports; exempt inputs are not owed). Five queries."""
+    owed: dict[int, Owed] = {}
+    states = dict(
+        Actual.objects.filter(kpi__program=program, year=year).values_list("kpi_id", "state")
+    )
+    kpis = (
+        Kpi.objects.filter(program=program, owner__isnull=False)
+        .select_related("owner")
         .order_by("task__goal__direction__number", "task__position", "position")
     )
+    for kpi in kpis:
+        if states.get(kpi.id) in PUBLISHED_STATES:
+            continue
+        entry = owed.setdefault(kpi.owner_id, Owed(kpi.owner))
+        entry.kpis.append(kpi)
+        if states.get(kpi.id) == ActualState.RETURNED:
+            entry.returned.add(("k", kpi.id))
+    parts = {
+        (i, u): s
+        for i, u, s in Contribution.objects.filter(input__program=program, year=year).values_list(
+            "input_id", "unit_id", "state"
+        )
+    }
+    exempt = set(
+        Exemption.objects.filter(input__program=program, year=year).values_list(
+            "input_id", "unit_id"
+        )
+    )
+    pairs = (
+        Input.reporters.through.objects.filter(input__program=program)
+        .select_related("input", "orgunit")
+        .order_by("input__code")
+    )
+    for pair in pairs:
+        key = (pair.input_id, pair.orgunit_id)
+        if key in exempt or parts.get(key) in PUBLISHED_STATES:
+            continue
+        entry = owed.setdefault(pair.orgunit_id, Owed(pair.orgunit))
+        entry.inputs.append(pair.input)
+        if parts.get(key) == ActualState.RETURNED:
+            entry.returned.add(("i", pair.input_id))
+    return owed
 
 
 def _decimal(value) -> Decimal:
@@ -582,7 +642,6 @@ def contribution_warnings(program: Program, year: int) -> dict[int, str]:
     numerator's contributions are flagged). Warnings, never refusals: the review page
     shows them beside the contribution. Four queries whatever the number of rows."""
     from django.conf import settings
-    from django.utils.translation import gettext as _
 
     limit = Decimal(str(settings.CONTRIBUTION_CHANGE_WARNING))
     previous = {
@@ -632,8 +691,6 @@ def contribution_warnings(program: Program, year: int) -> dict[int, str]:
 def _above_denominator(program: Program, current: list[Contribution]) -> dict[int, str]:
     """The numerator contributions of a unit whose share's numerator exceeds its
     denominator in the same year (each side summed over the unit's own figures)."""
-    from django.utils.translation import gettext as _
-
     sides: dict[str, dict[str, set[int]]] = {}
     for side in ("numerator", "denominator"):
         links = getattr(Calculation, side).through.objects.filter(calculation__kpi__program=program)

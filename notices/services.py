@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -28,13 +28,11 @@ from kpis.models import (
     Actual,
     ActualState,
     Contribution,
-    Exemption,
-    Input,
-    Kpi,
     OrgUnit,
     ReportingYear,
     Target,
 )
+from kpis.selectors import Owed, owed_by_unit
 from kpis.status import Status, assess_kpi
 from notices import texts
 from notices.models import (
@@ -48,7 +46,6 @@ from notices.models import (
 
 log = logging.getLogger("metu.notices")
 User = get_user_model()
-DONE = (ActualState.SUBMITTED, ActualState.APPROVED)
 
 
 def profile_of(user) -> Profile:
@@ -142,75 +139,6 @@ def planners():
 
 def rectors_office():
     return User.objects.filter(is_active=True, groups__name=roles.RECTORS_OFFICE).order_by("id")
-
-
-@dataclass
-class Owed:
-    """What a unit has not yet submitted for a year: KPIs and inputs, returned ones noted."""
-
-    unit: OrgUnit
-    kpis: list[Kpi] = field(default_factory=list)
-    inputs: list[Input] = field(default_factory=list)
-    returned: set[tuple[str, int]] = field(default_factory=set)
-
-    def lines(self) -> list[str]:
-        """The list in the active language (names are read in it)."""
-        out = []
-        for kpi in self.kpis:
-            mark = f" — {_('returned for revision')}" if ("k", kpi.id) in self.returned else ""
-            out.append(f"{kpi.code}  {kpi.name}{mark}")
-        for item in self.inputs:
-            mark = f" — {_('returned for revision')}" if ("i", item.id) in self.returned else ""
-            out.append(f"{item.name}{mark}")
-        return out
-
-    def __len__(self) -> int:
-        return len(self.kpis) + len(self.inputs)
-
-
-def owed_by_unit(program: Program, year: int) -> dict[int, Owed]:
-    """For each unit with anything missing, in draft or returned for `year`: what."""
-    owed: dict[int, Owed] = {}
-    states = dict(
-        Actual.objects.filter(kpi__program=program, year=year).values_list("kpi_id", "state")
-    )
-    kpis = (
-        Kpi.objects.filter(program=program, owner__isnull=False)
-        .select_related("owner")
-        .order_by("task__goal__direction__number", "task__position", "position")
-    )
-    for kpi in kpis:
-        if states.get(kpi.id) in DONE:
-            continue
-        entry = owed.setdefault(kpi.owner_id, Owed(kpi.owner))
-        entry.kpis.append(kpi)
-        if states.get(kpi.id) == ActualState.RETURNED:
-            entry.returned.add(("k", kpi.id))
-    parts = {
-        (i, u): s
-        for i, u, s in Contribution.objects.filter(input__program=program, year=year).values_list(
-            "input_id", "unit_id", "state"
-        )
-    }
-    exempt = set(
-        Exemption.objects.filter(input__program=program, year=year).values_list(
-            "input_id", "unit_id"
-        )
-    )
-    pairs = (
-        Input.reporters.through.objects.filter(input__program=program)
-        .select_related("input", "orgunit")
-        .order_by("input__code")
-    )
-    for pair in pairs:
-        key = (pair.input_id, pair.orgunit_id)
-        if key in exempt or parts.get(key) in DONE:
-            continue
-        entry = owed.setdefault(pair.orgunit_id, Owed(pair.orgunit))
-        entry.inputs.append(pair.input)
-        if parts.get(key) == ActualState.RETURNED:
-            entry.returned.add(("i", pair.input_id))
-    return owed
 
 
 # --- Reminders ---------------------------------------------------------------------------

@@ -24,22 +24,27 @@ class Command(BaseCommand):
             raise CommandError(f"{year} is not a year of the loaded program.")
         with translation.override(lang):
             sent = 0
+            owed_by = selectors.owed_by_unit(program, year)
             for row in selectors.progress_by_unit(program, year):
                 if row.unit is None:
                     if row.total:
                         self.stdout.write(self.style.WARNING(f"{row.total} KPIs have no unit."))
                     continue
-                owed = list(selectors.owed_kpis(program, year, row.unit))
+                owed = owed_by.pop(row.unit.id, None)
                 if not owed:
                     self.stdout.write(f"{row.unit.name}: {_('nothing owed')}")
                     continue
-                self.stdout.write(f"{row.unit.name}: {len(owed)}")
-                for kpi in owed:
-                    self.stdout.write(f"  {kpi.code} {kpi.name[:90]}")
-                if send:
-                    sent += self._send(row.unit, owed, year)
+                sent += self._report(owed, year, send)
+            for owed in owed_by.values():  # units that report inputs and own no KPI
+                sent += self._report(owed, year, send)
             if send:
                 self.stdout.write(self.style.SUCCESS(f"{sent} e-mails sent."))
+
+    def _report(self, owed, year: int, send: bool) -> int:
+        self.stdout.write(f"{owed.unit.name}: {len(owed)}")
+        for line in owed.lines():
+            self.stdout.write(f"  {line[:100]}")
+        return self._send(owed.unit, owed, year) if send else 0
 
     def _send(self, unit, owed, year: int) -> int:
         recipients = [h.email for h in unit.heads.all() if h.email]
@@ -56,7 +61,7 @@ class Command(BaseCommand):
             _("%(unit)s has not yet submitted these KPI values for %(year)s:")
             % {"unit": unit.name, "year": year},
             "",
-            *[f"  {kpi.code}  {kpi.name}" for kpi in owed],
+            *[f"  {line}" for line in owed.lines()],
             "",
             _("Please enter and submit them on the “My KPIs” page."),
         ]
